@@ -1,0 +1,1 @@
+"""Pure extraction: page bytes + URL + headers + site config -> article record (no Scrapy)."""

@@ -1,0 +1,151 @@
+"""URLs of one site: origin rewriting, scope, classification and canonical forms.
+
+Three forms of a URL matter:
+- the *crawl URL*: what is fetched; links to the site's configured origin (or its
+  aliases) are rewritten to the crawl origin, which differs when crawling a mirror;
+- the *identity URL*: the same page on the site's configured origin, tracking
+  parameters removed; article ids and ``canonical_url`` use it, so records from a
+  mirror or from an old origin name the same article;
+- the *canonical key*: the identity URL with repeated and trailing slashes folded and
+  the query sorted; two URLs with one key are one page (fetched once, one article).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import posixpath
+import re
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
+
+from .siteconfig import SiteConfig
+
+_REPEATED_SLASHES = re.compile(r"/{2,}")
+# Characters kept as they are in a normalised path; everything else is percent-encoded.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+
+
+def _origin_of(parts) -> str:
+    netloc = parts.hostname or ""
+    if ":" in netloc:  # IPv6 literal
+        netloc = f"[{netloc}]"
+    default_port = {"http": 80, "https": 443}.get(parts.scheme)
+    if parts.port and parts.port != default_port:
+        netloc = f"{netloc}:{parts.port}"
+    return f"{parts.scheme}://{netloc}"
+
+
+def normalize_path(path: str) -> str:
+    """Percent-encoding in one form: UTF-8, upper-case hex, unreserved characters decoded."""
+    return quote(unquote(path, errors="surrogateescape"), safe=_PATH_SAFE.replace("%", ""), errors="surrogateescape")
+
+
+class SiteUrls:
+    """URL logic for one site; ``clean_params`` come from robots.txt Clean-param lines."""
+
+    def __init__(self, site: SiteConfig, clean_params: Iterable[str] = ()):
+        self.site = site
+        self.crawl_origin = site.origin
+        self.identity_origin = site.site_origin or site.origin
+        self._own_origins = {site.origin, self.identity_origin, *site.origin_aliases}
+        self._ignored_params = list(site.tracking_params)
+        self.add_clean_params(clean_params)
+        self._language_prefixes = sorted(
+            ((lang.prefix, code) for code, lang in site.languages.items()),
+            key=lambda item: len(item[0]),
+            reverse=True,
+        )
+
+    def add_clean_params(self, params: Iterable[str]) -> None:
+        for param in params:
+            if param and param not in self._ignored_params:
+                self._ignored_params.append(param)
+
+    def is_ignored_param(self, name: str) -> bool:
+        return any(fnmatch.fnmatchcase(name.lower(), pattern.lower()) for pattern in self._ignored_params)
+
+    # --- origins -------------------------------------------------------------
+    def is_own(self, url: str) -> bool:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and _origin_of(parts) in self._own_origins
+
+    def to_crawl_url(self, url: str, base: str | None = None) -> str | None:
+        """Absolute crawl URL of a link, or None when it leaves the site (other host, mailto:, ...)."""
+        url = url.strip()
+        if base is not None:
+            url = urljoin(base, url)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not self.is_own(url):
+            return None
+        return urlunsplit((*urlsplit(self.crawl_origin)[:2], parts.path or "/", parts.query, ""))
+
+    def identity_url(self, url: str) -> str:
+        """The page's URL on the site's own origin, fragment and tracking parameters removed."""
+        parts = urlsplit(url)
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not self.is_ignored_param(k)]
+        origin = self.identity_origin if self.is_own(url) else _origin_of(parts)
+        scheme, netloc = urlsplit(origin)[:2]
+        return urlunsplit((scheme, netloc, normalize_path(parts.path or "/"), urlencode(query, quote_via=quote), ""))
+
+    def canonical_key(self, url: str) -> str:
+        """One key per distinct page: slash variants folded, query sorted."""
+        parts = urlsplit(self.identity_url(url))
+        path = _REPEATED_SLASHES.sub("/", parts.path)
+        if len(path) > 1:
+            path = path.rstrip("/")
+        query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)), quote_via=quote)
+        return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+    def article_id(self, url: str) -> str:
+        return hashlib.sha1(self.canonical_key(url).encode("utf-8")).hexdigest()[:20]
+
+    # --- scope and classification ---------------------------------------------
+    def language_of(self, url: str) -> str | None:
+        path = _REPEATED_SLASHES.sub("/", urlsplit(url).path or "/")
+        if not path.endswith("/"):
+            path += "/"
+        for prefix, code in self._language_prefixes:
+            if path.startswith(prefix):
+                return code
+        return None
+
+    def is_denied(self, url: str) -> bool:
+        path = posixpath.normpath(_REPEATED_SLASHES.sub("/", urlsplit(url).path or "/"))
+        return any(path == deny.rstrip("/") or path.startswith(deny.rstrip("/") + "/") for deny in self.site.deny_paths)
+
+    def in_scope(self, url: str, languages: Iterable[str] | None = None) -> bool:
+        """On the crawl origin, not under a denied path, and in one of ``languages`` when given."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or _origin_of(parts) != self.crawl_origin:
+            return False
+        if self.is_denied(url):
+            return False
+        return languages is None or self.language_of(url) in set(languages)
+
+    def _path(self, url: str) -> str:
+        return unquote(urlsplit(url).path or "/")
+
+    def is_article(self, url: str) -> bool:
+        return bool(self.site.article_url_pattern.search(self._path(url)))
+
+    def article_url_date(self, url: str) -> str | None:
+        match = self.site.article_url_pattern.search(self._path(url))
+        if match and "date" in match.groupdict():
+            return match.group("date")
+        return None
+
+    def is_listing(self, url: str) -> bool:
+        """A section listing page, its first page or a ``?PAGEN_1=N`` page."""
+        pattern = self.site.listing_url_pattern
+        if pattern is None or not pattern.search(self._path(url)):
+            return False
+        params = {k for k, _ in parse_qsl(urlsplit(url).query) if not self.is_ignored_param(k)}
+        return params <= ({self.site.pagination_param} if self.site.pagination_param else set())
+
+    def page_number(self, url: str) -> int:
+        param = self.site.pagination_param
+        for key, value in parse_qsl(urlsplit(url).query):
+            if key == param and value.isdigit():
+                return int(value)
+        return 1

@@ -1,0 +1,204 @@
+"""Downloader middlewares: WARC capture, robots.txt Crawl-delay, retries with backoff."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from pathlib import Path
+
+from scrapy import signals
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.task import deferLater
+
+from archive import __version__
+from archive.warc import HttpExchange, WarcArchiveWriter
+
+from .handlers import CAPTURE_STARTED, HTTP_REASON
+
+logger = logging.getLogger(__name__)
+
+WARC_META = "warc"  # request.meta key: pointer of the response record of the last capture
+
+
+def _header_pairs(headers) -> list[tuple[str, str]]:
+    """Scrapy Headers -> (name, value) pairs; one pair per value, values as latin-1 text."""
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in headers.items()
+        for value in values
+    ]
+
+
+def archive_dir(settings) -> Path:
+    return Path(settings.get("ARCHIVE_DIR") or "archive-data")
+
+
+class WarcCaptureMiddleware:
+    """Writes every HTTP exchange, exactly as received, to the WARC archive.
+
+    Placed nearest the downloader, it sees each response before decompression,
+    redirects and retries, so every attempt (robots.txt, sitemaps, 3xx, 4xx, 5xx,
+    retried 503s) is archived. The pointer to the response record goes to
+    ``request.meta["warc"]`` so that the article record can name it.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.directory = archive_dir(crawler.settings) / "warc"
+        self.max_size = crawler.settings.getint("WARC_MAX_SIZE")
+        self.writer: WarcArchiveWriter | None = None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def spider_opened(self, spider):
+        site = getattr(spider, "site", None)
+        prefix = site.warc.prefix if site else spider.name
+        info = {
+            "operator": site.warc.operator if site else "",
+            "robots": site.warc.robots_policy if site else "obey",
+            "description": site.warc.description if site else "",
+            "isPartOf": site.name if site else spider.name,
+            "http-header-user-agent": self.crawler.settings.get("USER_AGENT", ""),
+        }
+        self.writer = WarcArchiveWriter(
+            self.directory, prefix, max_size=self.max_size, warcinfo={k: v for k, v in info.items() if v}
+        )
+        logger.info("Archiving every HTTP exchange to %s (rusislam-archive %s)", self.directory, __version__)
+
+    def spider_closed(self, spider):
+        if self.writer is not None:
+            self.writer.close()
+            for path in self.writer.files:
+                logger.info("WARC file closed: %s", path)
+
+    def process_response(self, request, response):
+        exchange = HttpExchange(
+            url=request.url,
+            method=request.method,
+            request_headers=_header_pairs(request.headers),
+            request_body=request.body or b"",
+            protocol=response.protocol or "HTTP/1.1",
+            status=response.status,
+            reason=request.meta.get(HTTP_REASON) or _standard_reason(response.status),
+            response_headers=_header_pairs(response.headers),
+            body=response.body,
+            captured_at=request.meta.get(CAPTURE_STARTED) or datetime.now(timezone.utc),
+            ip_address=str(response.ip_address) if response.ip_address else None,
+            truncated="length" if "dataloss" in response.flags else None,
+        )
+        pointer = self.writer.write_exchange(exchange)
+        request.meta[WARC_META] = pointer.as_dict()
+        self.stats.inc_value("warc/exchanges")
+        self.stats.inc_value(f"warc/status/{response.status}")
+        self.stats.inc_value("warc/payload_bytes", len(response.body))
+        return response
+
+
+def _standard_reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+class RobotsCrawlDelayMiddleware:
+    """Applies robots.txt Crawl-delay, which Scrapy reads but does not enforce.
+
+    AutoThrottle re-computes a slot's delay on every response; this middleware
+    runs after it and keeps the delay at or above the Crawl-delay of the host.
+    """
+
+    def __init__(self, crawler):
+        if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
+            raise NotConfigured
+        self.crawler = crawler
+        self.user_agent = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings.get("USER_AGENT")
+        self.delays: dict[str, float] = {}
+        crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def robots_parsed(self, robotparser, request):
+        delay = robotparser.crawl_delay(self.user_agent)
+        if delay:
+            slot = self.crawler.engine.downloader.get_slot_key(request)
+            self.delays[slot] = float(delay)
+            logger.info("robots.txt Crawl-delay for %s: %.1f s", slot, delay)
+            self._apply(slot)
+
+    def _apply(self, key: str) -> None:
+        slot = self.crawler.engine.downloader.slots.get(key)
+        if slot is not None and slot.delay < self.delays[key]:
+            slot.delay = self.delays[key]
+
+    def process_response(self, request, response):
+        key = request.meta.get("download_slot")
+        if key in self.delays:
+            self._apply(key)
+        return response
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retries, spaced out: exponential backoff, and Retry-After when sent.
+
+    The wait happens in this middleware (not in the download slot), so other
+    requests keep flowing while a failing page waits for its next attempt.
+    """
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE")
+        self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX")
+
+    async def process_response(self, request, response):
+        result = super().process_response(request, response)
+        if isinstance(result, Request):
+            await self._wait(result, response)
+        return result
+
+    async def process_exception(self, request, exception):
+        result = super().process_exception(request, exception)
+        if isinstance(result, Request):
+            await self._wait(result, None)
+        return result
+
+    def backoff_delay(self, retry_times: int, response=None) -> float:
+        delay = self.backoff_base * 2 ** max(retry_times - 1, 0)
+        retry_after = _retry_after_seconds(response.headers.get(b"Retry-After")) if response is not None else None
+        if retry_after is not None:
+            delay = retry_after
+        return min(max(delay, 0.0), self.backoff_max)
+
+    async def _wait(self, retry_request, response) -> None:
+        delay = self.backoff_delay(retry_request.meta.get("retry_times", 1), response)
+        if delay > 0:
+            from twisted.internet import reactor
+
+            logger.debug("Waiting %.1f s before retrying %s", delay, retry_request.url)
+            await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
+
+
+def _retry_after_seconds(value: bytes | None) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)

@@ -1,0 +1,56 @@
+"""Scrapy settings of rusislam-archive.
+
+Site-specific politeness (delay, concurrency, User-Agent, timeouts) comes from the
+site's YAML through the spider (`NewsSiteSpider.update_settings`); everything here is
+overridable with `scrapy crawl SPIDER -s NAME=VALUE`.
+"""
+
+BOT_NAME = "rusislam_archive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- output -----------------------------------------------------------------------
+# Everything a crawl writes goes below ARCHIVE_DIR: warc/ (WARC files), articles/ (JSON lines).
+ARCHIVE_DIR = "archive-data"
+WARC_MAX_SIZE = 1_000_000_000  # bytes; a WARC file is closed and a new one begun past this size
+
+# --- politeness ------------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+ROBOTSTXT_PARSER = "crawler.robots.SiteRobotsParser"
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+RETRY_TIMES = 3
+RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry, doubled on each further one
+RETRY_BACKOFF_MAX = 120.0  # longest wait before a retry, Retry-After included
+DOWNLOAD_TIMEOUT = 60
+# Bounded bodies: a news page is well under a few MB; past the limit the download is dropped.
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+
+# --- components -------------------------------------------------------------------
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.handlers.ArchivingHTTPDownloadHandler",
+    "https": "crawler.handlers.ArchivingHTTPDownloadHandler",
+}
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # Nearest the downloader: sees every response exactly as received, before
+    # HttpCompressionMiddleware (590) decodes it and before redirects and retries.
+    "crawler.middlewares.WarcCaptureMiddleware": 950,
+    "crawler.middlewares.RobotsCrawlDelayMiddleware": 960,
+}
+REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.CanonicalRequestFingerprinter"
+ITEM_PIPELINES = {
+    "crawler.pipelines.ArticleJsonLinesPipeline": 800,
+}
+
+# --- housekeeping -----------------------------------------------------------------
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no control port (and no files) outside ARCHIVE_DIR
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,1 @@
+"""Spiders: one generic news-site spider and one thin subclass per configured site."""

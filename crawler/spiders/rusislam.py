@@ -1,0 +1,8 @@
+from .news import NewsSiteSpider
+
+
+class RusislamSpider(NewsSiteSpider):
+    """russia-islworld.ru in Russian, Arabic and English: config/sites/rusislam.yaml."""
+
+    name = "rusislam"
+    site_config = "rusislam"
