@@ -45,6 +45,12 @@ class WarcCaptureMiddleware:
     redirects and retries, so every attempt (robots.txt, sitemaps, 3xx, 4xx, 5xx,
     retried 503s) is archived. The pointer to the response record goes to
     ``request.meta["warc"]`` so that the article record can name it.
+
+    Headers are those the HTTP client hands over: Twisted consumes the connection
+    headers (Connection, Keep-Alive, Transfer-Encoding) while it reads the message,
+    so a chunked body is stored de-chunked and without its Transfer-Encoding header
+    (the writer would rename one, were it present); Content-Length is restored by
+    Scrapy when the server sent one. Content-Encoding and the encoded body stay as sent.
     """
 
     def __init__(self, crawler):
@@ -140,8 +146,12 @@ class RobotsCrawlDelayMiddleware:
 
     def _apply(self, key: str) -> None:
         slot = self.crawler.engine.downloader.slots.get(key)
-        if slot is not None and slot.delay < self.delays[key]:
-            slot.delay = self.delays[key]
+        if slot is None:
+            return
+        # The slot randomises its delay by +/- jitter: keep even the shortest wait at the floor.
+        floor = self.delays[key] / max(1.0 - slot.jitter, 0.1)
+        if slot.delay < floor:
+            slot.delay = floor
 
     def process_response(self, request, response):
         key = request.meta.get("download_slot")

@@ -71,6 +71,7 @@ class SiteConfig:
     article_url_pattern: re.Pattern[str]
     listing_url_pattern: re.Pattern[str] | None
     pagination_param: str | None
+    follow_url_patterns: tuple[re.Pattern[str], ...]
     sitemaps: tuple[str, ...]
     deny_paths: tuple[str, ...]
     tracking_params: tuple[str, ...]
@@ -95,7 +96,7 @@ class SiteConfig:
 
 _TOP_KEYS = {
     "name", "title", "origin", "origin_aliases", "languages", "article_url_pattern",
-    "listing_url_pattern", "pagination_param", "sitemaps", "deny_paths", "tracking_params",
+    "listing_url_pattern", "pagination_param", "follow_url_patterns", "sitemaps", "deny_paths", "tracking_params",
     "politeness", "warc", "extract", "sources_file",
 }
 _SELECTOR_KINDS = {"title", "date", "body", "author", "categories", "tags"}
@@ -189,6 +190,10 @@ class _SiteParser:
             article_url_pattern=self.regex("article_url_pattern", required=True),
             listing_url_pattern=self.regex("listing_url_pattern"),
             pagination_param=self.optional_str("pagination_param"),
+            follow_url_patterns=tuple(
+                self.regex(f"follow_url_patterns[{i}]", value=v)
+                for i, v in enumerate(self.str_list("follow_url_patterns", []))
+            ),
             sitemaps=tuple(self.paths("sitemaps")),
             deny_paths=tuple(self.paths("deny_paths")),
             tracking_params=tuple(self.str_list("tracking_params", [])),
@@ -240,8 +245,9 @@ class _SiteParser:
                 raise self.error(f"{key}[{i}]", f"{item!r} must be a path starting with '/'")
         return items
 
-    def regex(self, key: str, required: bool = False) -> re.Pattern[str] | None:
-        value = self.required(key) if required else self.data.get(key)
+    def regex(self, key: str, required: bool = False, value: Any = None) -> re.Pattern[str] | None:
+        if value is None:
+            value = self.required(key) if required else self.data.get(key)
         if value is None:
             return None
         if not isinstance(value, str):

@@ -143,6 +143,14 @@ class SiteUrls:
         params = {k for k, _ in parse_qsl(urlsplit(url).query) if not self.is_ignored_param(k)}
         return params <= ({self.site.pagination_param} if self.site.pagination_param else set())
 
+    def should_follow(self, url: str) -> bool:
+        """An article, a listing page, or a page the site's follow_url_patterns name."""
+        if self.is_article(url) or self.is_listing(url):
+            return True
+        parts = urlsplit(url)
+        target = unquote(parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        return any(pattern.search(target) for pattern in self.site.follow_url_patterns)
+
     def page_number(self, url: str) -> int:
         param = self.site.pagination_param
         for key, value in parse_qsl(urlsplit(url).query):

@@ -155,13 +155,13 @@ class NewsSiteSpider(scrapy.Spider):
         return self.urls.to_crawl_url(href, base=get_base_url(response)) if href else None
 
     def _follow_links(self, response):
-        """Article links and section listing pages, inside the site and the chosen languages."""
+        """Articles, listing pages and the other pages the site config names, in scope."""
         base = get_base_url(response)
         for href in response.xpath("//a/@href").getall():
             url = self.urls.to_crawl_url(href, base=base)
             if not url or not self.urls.in_scope(url, self.languages):
                 continue
-            if not (self.urls.is_article(url) or self.urls.is_listing(url)):
+            if not self.urls.should_follow(url):
                 continue
             if self.urls.canonical_key(url) in self.canonical_seen:
                 continue

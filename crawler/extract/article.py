@@ -1,0 +1,541 @@
+"""One article page (bytes + URL + headers + site config) -> an ``Article``, and its JSON record.
+
+Called by the crawler on every fetched page and, later, by offline re-extraction from WARC
+files, so it is a pure function of its inputs: no Scrapy, no network, no global state beyond
+caches. It never raises on bad input: a page it cannot read is logged and skipped (None).
+
+Order of work (the page is parsed once):
+  decode -> parse -> canonical URL and id -> title (site selectors, then og:title / <h1> /
+  <title>) -> published date (``dates.find_published`` after the title) -> author, categories,
+  tags -> a pruned copy of the tree (``PageCleaner``) -> body (site selectors, else
+  trafilatura, else the densest text block) -> line rules -> attribution line -> language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+from copy import deepcopy
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml import etree
+
+from .boilerplate import (
+    ERROR_TITLE,
+    LineRules,
+    PageCleaner,
+    block_lines,
+    class_words,
+    element_text,
+    remove,
+    tag_name,
+    text_key,
+)
+from .body import MIN_BODY_CHARS, find_body_lines, select_all, select_first, take_attribution
+from .dates import find_published, parse_date
+from .decode import decode_html, normalize_text
+from .language import declared_language, detect_language
+from .siteconfig import SiteConfig
+from .sources import SourceMatcher
+from .urls import SiteUrls
+
+log = logging.getLogger(__name__)
+
+EXTRACTOR_NAME = "rusislam-archive"
+# Bump when a change can alter extracted fields: records name the version that made them.
+EXTRACTOR_VERSION = "1.0.0"
+SCHEMA_PATH = Path(__file__).with_name("article.schema.json")
+
+# Pages larger than this are cut before parsing (bounded work); no article is this long.
+MAX_HTML_CHARS = 4_000_000
+MAX_TITLE_CHARS = 500
+MAX_META_VALUE_CHARS = 200
+
+_MARK_TITLE = "data-rusislam-title"
+_MARK_METADATA = "data-rusislam-metadata"
+# File signatures of things that are not HTML even when served as text/html.
+_BINARY_SIGNATURES = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b",
+                      b"Rar!", b"7z\xbc\xaf", b"ID3", b"OggS", b"RIFF", b"\x00\x00\x01\x00")
+_ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "blogposting", "analysisnewsarticle"}
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")  # lxml refuses it in a str
+_LABEL_PREFIX = re.compile(r"^\s*[^\s:：]{1,20}(?:\s[^\s:：]{1,20})?\s*[:：]\s*")
+_LIST_SPLIT = re.compile(r"\s*[,;،#|]\s*")
+# Ancestors that make an author/tags block belong to some other article (sidebars, teasers).
+_OUTSIDE_ARTICLE_TAGS = {"nav", "aside", "footer"}
+_OUTSIDE_ARTICLE_WORDS = {"sidebar", "aside", "related", "menu", "nav", "footer", "teaser", "teasers"}
+
+
+@dataclass(frozen=True)
+class Article:
+    """What an article page says."""
+
+    url: str
+    canonical_url: str
+    id: str
+    site: str
+    language: str | None
+    language_declared: str | None
+    title: str
+    published: str | None
+    published_raw: str | None
+    body: str
+    source: dict | None
+    author: str | None
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    content_sha1: str = ""
+
+
+@dataclass(frozen=True)
+class Capture:
+    """How the page was fetched; ``warc`` = {"file", "offset", "length", "record_id"} or None."""
+
+    url: str
+    fetched_at: datetime
+    http_status: int
+    warc: dict | None = None
+
+
+def extractor_info() -> dict:
+    import trafilatura
+
+    return {"name": EXTRACTOR_NAME, "version": EXTRACTOR_VERSION, "trafilatura": trafilatura.__version__}
+
+
+def extract_article(body: bytes, url: str, headers: Any, site: SiteConfig, *,
+                    use_selectors: bool = True) -> Article | None:
+    """The article on a page, or None when the page is not an article (listing, home, about or
+    error page, empty or binary body). Never raises: failures are logged with the URL."""
+    try:
+        return _ArticlePage(body, url, headers, site, use_selectors).extract()
+    except Exception:  # one bad page must never stop a crawl or a re-extraction run
+        log.warning("extraction failed for %s", url, exc_info=True)
+        return None
+
+
+def article_record(article: Article, capture: Capture) -> dict:
+    """The JSON line of an article (key order fixed; see article.schema.json)."""
+    record = {
+        "id": article.id,
+        "url": capture.url or article.url,
+        "canonical_url": article.canonical_url,
+        "site": article.site,
+        "language": article.language,
+        "language_declared": article.language_declared,
+        "title": article.title,
+        "published": article.published,
+        "published_raw": article.published_raw,
+        "body": article.body,
+        "source": dict(article.source) if article.source else None,
+        "author": article.author,
+        "categories": list(article.categories),
+        "tags": list(article.tags),
+        "fetched_at": _utc_iso(capture.fetched_at),
+        "http_status": int(capture.http_status),
+        "content_sha1": article.content_sha1,
+        "warc": dict(capture.warc) if capture.warc else None,
+        "extractor": extractor_info(),
+    }
+    return _nfc(record)
+
+
+def load_schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+# --- the page ------------------------------------------------------------------------------
+
+
+class _ArticlePage:
+    """One extraction run over one page; holds the parsed tree so it is parsed once."""
+
+    def __init__(self, body: bytes, url: str, headers: Any, site: SiteConfig, use_selectors: bool):
+        self.raw = body
+        self.url = url
+        self.headers = headers
+        self.site = site
+        self.selectors = site.extract.selectors if use_selectors else {}
+        self.urls = SiteUrls(site)
+
+    def extract(self) -> Article | None:
+        root = self._parse()
+        if root is None:
+            return None
+        canonical = self._canonical_url(root)
+        if canonical is None:
+            log.debug("not an article page: %s", self.url)
+            return None
+        canonical_url = self.urls.identity_url(canonical)
+
+        language_declared = declared_language(root, self.url, self.site)
+        hint = language_declared or self.urls.language_of(self.url)
+
+        title, title_element = self._title(root)
+        if not title or ERROR_TITLE.search(title):
+            log.info("no article title on %s", self.url)
+            return None
+        if title_element is not None:
+            title_element.set(_MARK_TITLE, "")
+        published = find_published(root, self.url, hint, site=self.site, after=title_element)
+
+        author, author_element = self._author(root, title_element)
+        tags = self._tags(root, title_element)
+        categories = self._categories(root, title_element)
+
+        cleaned = deepcopy(root)
+        for marked in cleaned.xpath(f"//*[@{_MARK_METADATA}]"):
+            remove(marked)
+        cleaned_title = next(iter(cleaned.xpath(f"//*[@{_MARK_TITLE}]")), None)
+        main_block = PageCleaner(self.urls, self.url, self.urls.canonical_key(canonical),
+                                 (lang.prefix for lang in self.site.languages.values())
+                                 ).clean(cleaned, cleaned_title)
+
+        rules = LineRules(
+            title=title,
+            date_raw=published.raw if published else None,
+            site_texts=(self.site.title, *self.site.extract.boilerplate_texts,
+                        *([author] if author else [])),
+            date_parser=lambda line: parse_date(line, hint),
+        )
+        content_root = _body_element(cleaned)
+        lines = find_body_lines(content_root, url=self.url, selectors=self.selectors.get("body", ()),
+                                rules=rules, main_block=main_block)
+        matcher = _source_matcher(self.site)
+        page_lines = rules.filter(block_lines(content_root))
+        lines, source = take_attribution(lines, page_lines, lambda line: matcher.parse_attribution(line, hint))
+        text = "\n".join(lines)
+        if len(text) < MIN_BODY_CHARS:
+            log.info("too little body text (%d chars) on %s", len(text), self.url)
+            return None
+
+        return Article(
+            url=self.url,
+            canonical_url=canonical_url,
+            id=self.urls.article_id(canonical_url),
+            site=self.site.name,
+            language=detect_language(text) or detect_language(title),
+            language_declared=language_declared,
+            title=title,
+            published=published.iso if published else None,
+            published_raw=normalize_text(published.raw) if published and published.raw else None,
+            body=text,
+            source=source,
+            author=author,
+            categories=categories,
+            tags=tags,
+            content_sha1=hashlib.sha1(text.encode("utf-8")).hexdigest(),
+        )
+
+    # --- parsing and page kind -------------------------------------------------------------
+    def _parse(self):
+        if not self.raw:
+            log.info("empty body: %s", self.url)
+            return None
+        raw = bytes(self.raw)
+        if raw.lstrip()[:8].startswith(_BINARY_SIGNATURES) or b"\x00" in raw[:2048] and not raw.startswith(
+                (b"\xff\xfe", b"\xfe\xff")):
+            log.info("binary body, not HTML: %s", self.url)
+            return None
+        text, _encoding = decode_html(raw, self.headers)
+        text = _XML_DECLARATION.sub("", text[:MAX_HTML_CHARS].replace("\x00", ""), count=1)
+        if not text.strip():
+            return None
+        try:
+            root = lxml.html.document_fromstring(text, parser=_html_parser())
+        except (etree.ParserError, ValueError) as exc:
+            log.info("unparsable HTML on %s: %s", self.url, exc)
+            return None
+        return root if root is not None and len(root) else None
+
+    def _canonical_url(self, root) -> str | None:
+        """The URL that names the page: rel=canonical when it is on the site (and an article
+        URL whenever the page's own URL is one, so a template pointing every page at the home
+        page cannot merge articles); None when the page is not an article."""
+        declared = None
+        for link in root.iter("link"):
+            rel = (link.get("rel") or "").lower().split()
+            if "canonical" in rel and link.get("href"):
+                declared = urljoin(self.url, link.get("href").strip())
+                break
+        own_article = self.urls.is_article(self.url)
+        if declared and self.urls.is_own(declared):
+            if self.urls.is_article(declared):
+                return declared
+            if not own_article:
+                return declared if _has_article_metadata(root) else None
+        if own_article:
+            return self.url
+        return self.url if _has_article_metadata(root) else None
+
+    # --- title -----------------------------------------------------------------------------
+    def _site_keys(self) -> list[str]:
+        return [k for k in (text_key(t) for t in (self.site.title, *self.site.extract.boilerplate_texts)) if k]
+
+    def _title(self, root) -> tuple[str, Any]:
+        """Site title selectors, else the visible heading that agrees with og:title or <title>
+        (minus the site name), else the first real <h1>, else og:title / <title>."""
+        element = select_first(root, self.selectors.get("title", ()), accept=element_text)
+        if element is not None:
+            return element_text(element)[:MAX_TITLE_CHARS], element
+        site_keys = self._site_keys()
+        og_title = normalize_text(_meta(root, "og:title") or "")
+        document_title = self._strip_site_name(normalize_text(root.findtext(".//title") or ""), site_keys)
+        og_title = self._strip_site_name(og_title, site_keys)
+        references = [text_key(t) for t in (og_title, document_title) if t]
+        headings = [h for h in root.iter("h1") if self._is_page_heading(h, site_keys)]
+        for level in (headings, [h for h in root.iter("h2", "h3") if self._is_page_heading(h, site_keys)]):
+            for heading in level:
+                if any(_same_title(text_key(element_text(heading)), ref) for ref in references):
+                    return element_text(heading)[:MAX_TITLE_CHARS], heading
+        if headings:
+            return element_text(headings[0])[:MAX_TITLE_CHARS], headings[0]
+        title = (og_title or document_title)[:MAX_TITLE_CHARS]
+        return title, self._element_showing(root, title) if title else None
+
+    @staticmethod
+    def _is_page_heading(heading, site_keys: list[str]) -> bool:
+        key = text_key(element_text(heading))
+        if not key or key in site_keys:
+            return False
+        node = heading
+        while node is not None:
+            if tag_name(node) in _OUTSIDE_ARTICLE_TAGS or "logo" in class_words(node):
+                return False
+            node = node.getparent()
+        return True
+
+    @staticmethod
+    def _strip_site_name(title: str, site_keys: list[str]) -> str:
+        """"Title | Site name" or "Site name - Title" -> "Title". The site's names come from its
+        config (title, boilerplate texts); the longest name found at either end is removed,
+        since site names themselves contain separators ("Россия – Исламский мир")."""
+        best, best_len = title, 0
+        for match in re.finditer(r"\s+[|–—:·»-]\s+|\s*\|\s*|\s+::\s+", title):
+            before, after = title[:match.start()], title[match.end():]
+            for part, rest in ((after, before), (before, after)):
+                key = text_key(part)
+                if not rest.strip() or not key or len(key) <= best_len:
+                    continue
+                if any(key == s or (len(key) >= 6 and key in s) for s in site_keys):
+                    best, best_len = rest.strip(), len(key)
+        return best
+
+    @staticmethod
+    def _element_showing(root, title: str):
+        """The smallest element of the page body whose whole text is ``title`` (a title printed
+        in a table cell or in bold, without a heading tag)."""
+        key = text_key(title)
+        found = None
+        for element in _body_element(root).iter():
+            if isinstance(element.tag, str) and tag_name(element) not in ("a", "html", "body") and \
+                    text_key(element_text(element)) == key:
+                found = element  # document order: later matches are descendants, i.e. smaller
+            elif found is not None and not _is_descendant(element, found):
+                break
+        return found
+
+    # --- author, tags, categories ----------------------------------------------------------
+    def _author(self, root, title_element) -> tuple[str | None, Any]:
+        element = select_first(root, self.selectors.get("author", ()), accept=element_text)
+        if element is None:
+            for candidate in self._article_blocks(root, title_element, {"author", "byline"}):
+                if 0 < len(element_text(candidate)) <= MAX_META_VALUE_CHARS:
+                    element = candidate
+                    break
+        if element is not None:
+            element.set(_MARK_METADATA, "")
+            value = _LABEL_PREFIX.sub("", element_text(element)) or element_text(element)
+            return self._clean_value(value), element
+        for name in ("author", "article:author", "dc.creator", "byl"):
+            value = _meta(root, name)
+            if value and not re.match(r"https?://", value):
+                return self._clean_value(value), None
+        for element in root.xpath('//*[@itemprop="author"] | //a[contains(concat(" ", @rel, " "), " author ")]'):
+            value = element.get("content") or element_text(element)
+            if value:
+                return self._clean_value(value), None
+        return None, None
+
+    def _clean_value(self, value: str) -> str | None:
+        value = normalize_text(value)[:MAX_META_VALUE_CHARS]
+        return value if value and text_key(value) not in self._site_keys() else None
+
+    def _tags(self, root, title_element) -> list[str]:
+        values: list[str] = []
+        for selector in self.selectors.get("tags", ()):
+            for element in select_all(root, selector):
+                values += _listed_values(element)
+        if not values:
+            values = [v for m in _metas(root, "article:tag") for v in _LIST_SPLIT.split(m)]
+        if not values:
+            values = [element_text(a) for a in root.xpath('//a[contains(concat(" ", @rel, " "), " tag ")]')]
+        if not values:
+            for element in self._article_blocks(root, title_element, {"tags", "tag", "keywords"}):
+                values = _listed_values(element)
+                if values:
+                    break
+        return _unique(values)
+
+    def _categories(self, root, title_element) -> list[str]:
+        values: list[str] = []
+        for selector in self.selectors.get("categories", ()):
+            for element in select_all(root, selector):
+                values += _listed_values(element)
+        if not values:
+            values = list(_metas(root, "article:section"))
+        if not values:
+            values = [element_text(a) for a in root.xpath('//a[contains(concat(" ", @rel, " "), " category ")]')]
+        if not values:
+            for element in self._article_blocks(root, title_element, {"category", "categories", "rubric"}):
+                values = _listed_values(element)
+                if values:
+                    break
+        return _unique(values)
+
+    @staticmethod
+    def _article_blocks(root, title_element, words: set[str]) -> Iterable:
+        """Elements whose class/id has one of ``words``, after the title (when there is one)
+        and outside sidebars, navigation and footers: blocks of this article, not of others."""
+        started = title_element is None
+        body = _body_element(root)
+        for element in body.iter():
+            if element is title_element:
+                started = True
+                continue
+            if not started or not isinstance(element.tag, str) or not (class_words(element) & words):
+                continue
+            if not _inside_furniture(element):
+                yield element
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+_PARSER = None
+
+
+def _html_parser():
+    global _PARSER
+    if _PARSER is None:
+        # No huge_tree: libxml2's depth and size limits bound the work on hostile markup.
+        _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
+                                       default_doctype=False)
+    return _PARSER
+
+
+_MATCHERS: dict[int, tuple[SiteConfig, SourceMatcher]] = {}
+
+
+def _source_matcher(site: SiteConfig) -> SourceMatcher:
+    cached = _MATCHERS.get(id(site))
+    if cached is None or cached[0] is not site:
+        cached = (site, SourceMatcher.from_site(site))
+        if len(_MATCHERS) > 16:
+            _MATCHERS.clear()
+        _MATCHERS[id(site)] = cached
+    return cached[1]
+
+
+def _body_element(root):
+    body = root.find("body")
+    return body if body is not None else root
+
+
+def _metas(root, name: str) -> Iterable[str]:
+    for meta in root.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or "").strip().lower()
+        if key == name and meta.get("content"):
+            yield normalize_text(meta.get("content"))
+
+
+def _meta(root, name: str) -> str | None:
+    return next(iter(_metas(root, name)), None)
+
+
+def _has_article_metadata(root) -> bool:
+    """The page says it is an article: og:type, article:published_time, schema.org type."""
+    if (_meta(root, "og:type") or "").lower() == "article" or _meta(root, "article:published_time"):
+        return True
+    if root.xpath('//*[@itemtype][contains(translate(@itemtype, "NA", "na"), "newsarticle")]'):
+        return True
+    for script in root.xpath('//script[contains(@type, "ld+json")]'):
+        try:
+            data = json.loads(script.text or "")
+        except (ValueError, TypeError):
+            continue
+        for item in data if isinstance(data, list) else [data]:
+            kind = item.get("@type") if isinstance(item, dict) else None
+            kinds = kind if isinstance(kind, list) else [kind]
+            if any(str(k).lower() in _ARTICLE_TYPES for k in kinds):
+                return True
+    return False
+
+
+def _inside_furniture(element) -> bool:
+    node = element.getparent()
+    while node is not None:
+        if tag_name(node) in _OUTSIDE_ARTICLE_TAGS or class_words(node) & _OUTSIDE_ARTICLE_WORDS:
+            return True
+        node = node.getparent()
+    return False
+
+
+def _listed_values(element) -> list[str]:
+    """Tag-like values of a block: its link texts, else its text split at commas."""
+    links = [element_text(a) for a in element.iter("a")]
+    links = [v for v in links if v]
+    if links:
+        return links
+    text = _LABEL_PREFIX.sub("", element_text(element))
+    return [v for v in _LIST_SPLIT.split(text) if v]
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for value in values:
+        value = normalize_text(value).lstrip("#").strip()
+        if value and len(value) <= MAX_META_VALUE_CHARS and value.casefold() not in seen:
+            seen[value.casefold()] = value
+    return list(seen.values())
+
+
+def _is_descendant(element, ancestor) -> bool:
+    node = element.getparent()
+    while node is not None:
+        if node is ancestor:
+            return True
+        node = node.getparent()
+    return False
+
+
+def _same_title(a: str, b: str) -> bool:
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    shorter, longer = sorted((a, b), key=len)
+    return len(shorter) >= 10 and shorter in longer and len(shorter) >= 0.5 * len(longer)
+
+
+def _utc_iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _nfc(value: Any) -> Any:
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {k: _nfc(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nfc(v) for v in value]
+    return value

@@ -1,0 +1,516 @@
+"""What is not article text, decided from the page itself and the site config.
+
+Two levels, both generic (no page-specific rules), so they hold on layouts never seen:
+
+- ``PageCleaner`` prunes a parsed page before the body is looked for: page furniture by tag
+  (nav, footer, forms...) and by class/id words (share, cookie, sidebar...), the language
+  switcher, teasers of *other* articles of the site (known from their links), link lists,
+  images with their captions, data tables; layout tables are turned into divs so their cells
+  become blocks (and trafilatura, run without tables, still sees the text in them).
+- ``LineRules`` drops single lines of a body: the title, the printed date, the site's name
+  and boilerplate texts, photo credits, switcher lines.
+
+The title element and the block holding most of the page's running text are *protected*:
+no rule removes them or their ancestors, so a badly named wrapper (``class="with-sidebar"``)
+cannot take the article with it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from .decode import normalize_text
+from .urls import SiteUrls
+
+# Elements that never hold readable text.
+NON_TEXT_TAGS = frozenset({
+    "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
+})
+# Elements that are never article text, whatever their class.
+DROPPED_TAGS = NON_TEXT_TAGS | frozenset({
+    "form", "button", "input", "select", "textarea", "label", "nav", "header", "footer", "aside",
+    "figure", "figcaption", "video", "audio", "map", "dialog", "menu",
+})
+# Words of a class or id (split at '-', '_' and camelCase) that name page furniture.
+FURNITURE_WORDS = frozenset({
+    "caption", "captions", "credit", "credits", "share", "sharing", "social", "socials", "cookie",
+    "cookies", "banner", "banners", "breadcrumb", "breadcrumbs", "crumbs", "menu", "nav", "navbar",
+    "navigation", "sidebar", "aside", "related", "teaser", "teasers", "tags", "tag", "lang", "langs",
+    "language", "languages", "switcher", "footer", "header", "comments", "comment", "subscribe",
+    "subscription", "advert", "adv", "ads", "popup", "modal", "pagination", "pager", "print",
+    "rss", "search", "logo", "copyright", "widget", "counter", "counters", "toolbar", "photo",
+    "picture", "gallery", "slider", "carousel", "login", "auth",
+})
+BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog", "dir",
+    "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4",
+    "h5", "h6", "header", "hgroup", "hr", "html", "li", "main", "menu", "nav", "ol", "p", "pre",
+    "section", "summary", "table", "tbody", "thead", "tfoot", "tr", "td", "th", "caption", "ul",
+    "legend", "option",
+    # trafilatura's output vocabulary
+    "head", "item", "list", "quote", "row", "cell", "doc",
+})
+PARAGRAPH_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "li"})
+# Names of languages as switchers print them (compared case-insensitively).
+LANGUAGE_LABELS = frozenset({
+    "en", "eng", "english", "ar", "arab", "arabic", "عربي", "العربية", "عربى", "ع", "ru", "rus",
+    "russian", "русский", "рус", "english version", "русская версия", "النسخة العربية",
+    "الإنجليزية", "الانجليزية", "الروسية", "english", "англ", "eng.", "рус.", "fr", "français",
+    "de", "deutsch", "tr", "türkçe", "fa", "فارسی",
+})
+# Lines that introduce a photo credit or a caption.
+CAPTION_LINE = re.compile(
+    r"^\s*(?:фото(?:графия)?|photo(?:graph)?s?|foto|image|pictured|illustration|иллюстрация|"
+    r"الصورة|صورة|صور|المصدر الصورة)\s*(?:[:：/|©-]|\(|$)",
+    re.IGNORECASE,
+)
+# Titles of error pages served with status 200 at an article URL.
+ERROR_TITLE = re.compile(
+    r"^(?:error\s*)?404\b|\bnot found\b|\bне найден|\bошибка 404|غير موجود|لم يتم العثور|"
+    r"^page not available|страница удалена",
+    re.IGNORECASE,
+)
+
+TEASER_MAX_CHARS = 600
+PROSE_LINE_CHARS = 60  # a block with two lines this long (outside links) is prose, not a teaser  # a teaser item (title + lead + date) is shorter than this
+TEASER_CLIMB_LEVELS = 6
+SWITCHER_MAX_CHARS = 24
+LEFTOVER_MAX_CHARS = 60  # a container left with only a heading ("Read also") after pruning
+LINK_LIST_DENSITY = 0.7
+NAVIGATION_LINK_MAX_CHARS = 60
+CAPTION_MAX_CHARS = 220
+
+_QUOTES = re.compile(r"[\"'«»“”„‟‘’‚‛`´″]")
+_DASHES = re.compile(r"\s*[-‐‑‒–—―]\s*")
+_EDGE_PUNCT = re.compile(r"^[\s.,:;!?|·•*–—-]+|[\s.,:;!?|·•*–—-]+$")
+_WORD_SPLIT = re.compile(r"[-_\s]+|(?<=[a-z])(?=[A-Z])")
+
+
+def text_key(text: str) -> str:
+    """Comparison form of a short text: quotes, dash styles, case and edge punctuation ignored."""
+    text = normalize_text(text).casefold()
+    text = _QUOTES.sub("", text)
+    text = _DASHES.sub("-", text)
+    return _EDGE_PUNCT.sub("", text)
+
+
+_LINE_BREAKS = frozenset({"br", "lb", "hr"})
+
+
+def block_lines(element) -> list[str]:
+    """The text of a subtree as rendered lines: every block element and every line break
+    (``<br>``, trafilatura's ``<lb>``) ends a line; inline markup is joined as displayed.
+    Iterative, so deeply nested markup cannot exhaust the stack."""
+    lines: list[str] = []
+    buffer: list[str] = []
+
+    def flush() -> None:
+        if buffer:
+            text = normalize_text("".join(buffer))
+            if text:
+                lines.append(text)
+            buffer.clear()
+
+    walker = etree.iterwalk(element, events=("start", "end"))
+    for event, node in walker:
+        name = tag_name(node)
+        if event == "start":
+            if not name or name in NON_TEXT_TAGS:  # comments, scripts: their tail still counts
+                walker.skip_subtree()
+                continue
+            if name in BLOCK_TAGS or name in _LINE_BREAKS:
+                flush()
+            if node.text:
+                buffer.append(node.text)
+        else:
+            if name in BLOCK_TAGS:
+                flush()
+            if node is not element and node.tail:
+                buffer.append(node.tail)
+    flush()
+    return lines
+
+
+def tag_name(element) -> str:
+    tag = element.tag
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1].lower()
+
+
+def element_text(element) -> str:
+    try:
+        return normalize_text(element.text_content())
+    except (ValueError, AttributeError):
+        return ""
+
+
+def nearest_block(element):
+    node = element.getparent()
+    while node is not None and tag_name(node) not in BLOCK_TAGS:
+        node = node.getparent()
+    return node
+
+
+def is_attached(element, root) -> bool:
+    """Still in the tree under ``root`` (not inside something already dropped)."""
+    node = element
+    while node is not None:
+        if node is root:
+            return True
+        node = node.getparent()
+    return False
+
+
+def remove(element) -> None:
+    """Remove an element and its subtree, keeping the text that follows it (its tail)."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    if tail and tail.strip():
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def class_words(element) -> set[str]:
+    words: set[str] = set()
+    for attribute in ("class", "id"):
+        value = element.get(attribute)
+        if value:
+            words.update(w.lower() for w in _WORD_SPLIT.split(value) if w)
+    return words
+
+
+def main_text_block(root):
+    """The element holding the most running text directly (its own text nodes and paragraph
+    children, link text not counted): the article body container on nearly every layout, the
+    cell of a table layout; None when the page has no running text."""
+    best, best_score = None, 0
+    for element in root.iter():
+        name = tag_name(element)
+        if name not in BLOCK_TAGS or name in ("html", "body"):
+            continue
+        score = len((element.text or "").strip())
+        for child in element:
+            child_name = tag_name(child)
+            score += len((child.tail or "").strip())
+            if child_name in PARAGRAPH_TAGS or child_name in ("span", "font", "b", "strong", "i", "em"):
+                score += _unlinked_chars(child)
+        if score > best_score:
+            best, best_score = element, score
+    return best
+
+
+def _unlinked_chars(element) -> int:
+    linked = sum(len(element_text(a)) for a in element.iter("a"))
+    return max(0, len(element_text(element)) - linked)
+
+
+def _is_hidden(element) -> bool:
+    if element.get("hidden") is not None or element.get("aria-hidden") == "true":
+        return True
+    style = (element.get("style") or "").replace(" ", "").lower()
+    return "display:none" in style or "visibility:hidden" in style
+
+
+def _is_prose(element, link) -> bool:
+    """Two or more long lines of text outside ``link``: an article's paragraphs, not a teaser."""
+    link_text = element_text(link)
+    long_lines = 0
+    for line in block_lines(element):
+        if link_text and link_text in line:
+            line = line.replace(link_text, "")
+        if len(line.strip()) >= PROSE_LINE_CHARS:
+            long_lines += 1
+            if long_lines >= 2:
+                return True
+    return False
+
+
+def _is_line_boundary(element) -> bool:
+    return element is None or tag_name(element) in BLOCK_TAGS or tag_name(element) == "br"
+
+
+def _on_own_line(element) -> bool:
+    """Nothing but whitespace, line breaks or blocks on either side of ``element``."""
+    previous = element.getprevious()
+    before = element.getparent().text if previous is None else previous.tail
+    if (before or "").strip() or not _is_line_boundary(previous):
+        return False
+    return not (element.tail or "").strip() and _is_line_boundary(element.getnext())
+
+
+class PageCleaner:
+    """Prunes furniture from a parsed page (in place): see the module docstring."""
+
+    def __init__(self, urls: SiteUrls, page_url: str, page_key: str, language_prefixes: Iterable[str]):
+        self.urls = urls
+        self.page_url = page_url
+        self.page_key = page_key
+        self.language_roots = {p.rstrip("/") or "/" for p in language_prefixes}
+
+    def clean(self, root, title_element=None):
+        """Prune ``root`` in place; returns the main text block (see ``main_text_block``),
+        found once other articles' teasers are gone so a teaser cannot pass for the body."""
+        self.root = root
+        self.protected = set()
+        self._protect(title_element)
+        self._drop_where(lambda el: not isinstance(el.tag, str) or tag_name(el) in NON_TEXT_TAGS
+                         or _is_hidden(el))
+        self._drop_teasers()
+        main_block = main_text_block(root)
+        self._protect(main_block)
+        self._drop_where(self._is_furniture)
+        self._drop_switcher_links()
+        self._drop_images_with_captions()
+        self._drop_teasers()
+        self._drop_navigation_links()
+        self._drop_link_lists()
+        self._flatten_tables()
+        return main_block if main_block is not None and is_attached(main_block, root) else None
+
+    # --- helpers ---------------------------------------------------------------------------
+    def _protect(self, element) -> None:
+        while element is not None:
+            self.protected.add(element)
+            element = element.getparent()
+
+    def _drop(self, element) -> bool:
+        if element in self.protected or element is self.root:
+            return False
+        remove(element)
+        return True
+
+    def _drop_where(self, predicate: Callable) -> None:
+        for element in list(self.root.iter()):
+            if element is self.root or element in self.protected:
+                continue
+            if predicate(element) and is_attached(element, self.root):
+                self._drop(element)
+
+    def _drop_leftovers(self, parent) -> None:
+        """After removing an item, drop the containers left holding only a short label."""
+        while parent is not None and parent not in self.protected and parent is not self.root:
+            if len(element_text(parent)) > LEFTOVER_MAX_CHARS:
+                return
+            grand = parent.getparent()
+            self._drop(parent)
+            parent = grand
+
+    # --- rules -----------------------------------------------------------------------------
+    def _is_furniture(self, element) -> bool:
+        name = tag_name(element)
+        if name in DROPPED_TAGS:
+            return True
+        if name in ("html", "body", "main", "article"):
+            return False
+        return bool(class_words(element) & FURNITURE_WORDS)
+
+    def _is_language_link(self, link) -> bool:
+        label = text_key(element_text(link))
+        if not label or len(label) > SWITCHER_MAX_CHARS:
+            return False
+        if label in LANGUAGE_LABELS:
+            return True
+        href = link.get("href")
+        if not href:
+            return False
+        target = self.urls.to_crawl_url(href, self.page_url)
+        if target is None:
+            return False
+        path = urlsplit(target).path.rstrip("/") or "/"
+        return path in self.language_roots and len(label) <= 12
+
+    def _drop_switcher_links(self) -> None:
+        for link in list(self.root.iter("a")):
+            if is_attached(link, self.root) and self._is_language_link(link):
+                parent = link.getparent()
+                if self._drop(link):
+                    self._shrink_switcher(parent)
+
+    def _shrink_switcher(self, parent) -> None:
+        while parent is not None and parent not in self.protected and parent is not self.root:
+            rest = text_key(element_text(parent))
+            words = [w for w in re.split(r"[\s|/·•,]+", rest) if w]
+            if len(rest) > SWITCHER_MAX_CHARS and not all(w in LANGUAGE_LABELS for w in words):
+                return
+            grand = parent.getparent()
+            self._drop(parent)
+            parent = grand
+
+    def _drop_images_with_captions(self) -> None:
+        for image in list(self.root.iter("img")):
+            if not is_attached(image, self.root):
+                continue
+            block = nearest_block(image)
+            if block is not None and block not in self.protected and len(element_text(block)) <= CAPTION_MAX_CHARS:
+                following = block.getnext()
+                self._drop(block)
+                if following is not None and self._is_caption_block(following):
+                    self._drop(following)
+            else:
+                self._drop(image)
+
+    def _is_caption_block(self, element) -> bool:
+        """A short block right after an image, all of it in italics/small print: its caption."""
+        text = element_text(element)
+        if not text or len(text) > CAPTION_MAX_CHARS or tag_name(element) not in ("p", "div", "span"):
+            return False
+        if CAPTION_LINE.match(text):
+            return True
+        styled = "".join(element_text(e) for e in element if tag_name(e) in ("i", "em", "small", "sub"))
+        return normalize_text(styled) == text
+
+    def _other_article_key(self, link) -> str | None:
+        href = link.get("href")
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
+            return None
+        target = self.urls.to_crawl_url(href, self.page_url)
+        if target is None or not self.urls.is_article(target):
+            return None
+        key = self.urls.canonical_key(target)
+        return None if key == self.page_key else key
+
+    def _drop_teasers(self) -> None:
+        """A link to another article of the site that is not inline in a paragraph marks a
+        teaser (title, lead, date): the largest container around it holding only that
+        article's links goes."""
+        for link in list(self.root.iter("a")):
+            if not is_attached(link, self.root):
+                continue
+            key = self._other_article_key(link)
+            if key is None:
+                continue
+            block = nearest_block(link)
+            if block is None:
+                continue
+            link_chars = len(element_text(link))
+            block_chars = len(element_text(block))
+            if tag_name(block) == "p" and block_chars - link_chars > max(link_chars, 40):
+                continue  # an inline link in a body paragraph
+            if block in self.protected or block_chars > TEASER_MAX_CHARS or _is_prose(block, link):
+                if _on_own_line(link):  # "Read also: <a>...</a>" inside the article's text
+                    self._drop(link)
+                continue
+            item = block
+            for _ in range(TEASER_CLIMB_LEVELS):
+                parent = item.getparent()
+                if parent is None or parent in self.protected or parent is self.root:
+                    break
+                if len(element_text(parent)) > TEASER_MAX_CHARS or _is_prose(parent, link):
+                    break
+                keys = {self._other_article_key(a) for a in parent.iter("a")} - {None}
+                if keys != {key}:
+                    break
+                item = parent
+            parent = item.getparent()
+            if self._drop(item):
+                self._drop_leftovers(parent)
+
+    def _drop_navigation_links(self) -> None:
+        """A block that is nothing but a short link to a page of the site that is not an
+        article ("All news", "Back", a section name) is navigation."""
+        for link in list(self.root.iter("a")):
+            if not is_attached(link, self.root):
+                continue
+            href = link.get("href")
+            target = self.urls.to_crawl_url(href, self.page_url) if href else None
+            if target is None or self.urls.is_article(target):
+                continue
+            text = element_text(link)
+            block = nearest_block(link)
+            if block is None or len(text) > NAVIGATION_LINK_MAX_CHARS:
+                continue
+            if block in self.protected:
+                if _on_own_line(link):
+                    self._drop(link)
+            elif element_text(block) == text:
+                parent = block.getparent()
+                if self._drop(block):
+                    self._drop_leftovers(parent)
+
+    def _drop_link_lists(self) -> None:
+        """Blocks that are mostly links (menus, tag clouds, link lists without a class)."""
+        for element in list(self.root.iter("ul", "ol", "div", "td", "p", "table", "section", "dl")):
+            if element in self.protected or not is_attached(element, self.root):
+                continue
+            links = element.findall(".//a")
+            if len(links) < 2:
+                continue
+            text = len(element_text(element))
+            linked = sum(len(element_text(a)) for a in links)
+            if text and linked / text >= LINK_LIST_DENSITY:
+                parent = element.getparent()
+                if self._drop(element):
+                    self._drop_leftovers(parent)
+
+    def _flatten_tables(self) -> None:
+        """Layout tables (holding blocks, long text or the article) become divs, so each cell is
+        a block of its own; the remaining data tables are dropped (tables are not extracted)."""
+        for table in list(self.root.iter("table")):
+            if not is_attached(table, self.root):
+                continue
+            if table in self.protected or self._is_layout_table(table):
+                for element in table.iter():
+                    name = tag_name(element)
+                    if name in ("table", "tbody", "thead", "tfoot", "tr", "td", "th", "caption"):
+                        element.tag = "div"
+            else:
+                self._drop(table)
+
+    @staticmethod
+    def _is_layout_table(table) -> bool:
+        for cell in table.iter("td", "th"):
+            if cell.find(".//table") is not None or cell.find(".//p") is not None or cell.find(".//div") is not None:
+                return True
+            if len(element_text(cell)) > 200:
+                return True
+        return False
+
+
+class LineRules:
+    """Single body lines that are not article text on any page of the site."""
+
+    def __init__(self, *, title: str, date_raw: str | None, site_texts: Iterable[str],
+                 date_parser: Callable[[str], object] | None = None):
+        self.title_key = text_key(title) if title else ""
+        self.date_raw = normalize_text(date_raw) if date_raw else ""
+        self.site_keys = [k for k in (text_key(t) for t in site_texts) if k]
+        self.date_parser = date_parser
+
+    def is_boilerplate(self, line: str) -> bool:
+        key = text_key(line)
+        if not key:
+            return True
+        if key == self.title_key:
+            return True
+        for site_key in self.site_keys:
+            if key == site_key or (site_key in key and len(key) <= len(site_key) + 40):
+                return True
+        if CAPTION_LINE.match(line):
+            return True
+        words = [w for w in re.split(r"[\s|/·•,]+", key) if w]
+        if words and all(w in LANGUAGE_LABELS for w in words):
+            return True
+        return self._is_date_line(line)
+
+    def _is_date_line(self, line: str) -> bool:
+        if self.date_raw and self.date_raw in line and len(line) <= len(self.date_raw) + 30:
+            return True
+        if self.date_parser is None or len(line) > 64:
+            return False
+        found = self.date_parser(line)
+        # The line is the date (maybe with a time or a weekday), not a sentence mentioning one.
+        return found is not None and len(line) - len(getattr(found, "raw", line)) <= 16
+
+    def filter(self, lines: Iterable[str]) -> list[str]:
+        return [line for line in lines if not self.is_boilerplate(line)]

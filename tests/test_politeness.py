@@ -1,0 +1,72 @@
+"""Politeness: robots.txt Crawl-delay, site defaults as settings, retry backoff."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import pytest
+from scrapy.http import HtmlResponse
+from scrapy.settings import Settings
+from scrapy.crawler import Crawler
+from scrapy.utils.test import get_crawler
+
+from crawler.middlewares import BackoffRetryMiddleware
+from crawler.spiders.rusislam import RusislamSpider
+from tests.conftest import run_crawl
+from tests.mirror import MirrorServer
+
+
+def test_crawl_delay_from_robots_txt_spaces_requests(tmp_path):
+    with MirrorServer(crawl_delay=0.25) as mirror:
+        result = run_crawl(tmp_path / "archive", "-a", f"base_url={mirror.base_url}", "-a", "languages=en",
+                           settings={"CLOSESPIDER_PAGECOUNT": "6", "CONCURRENT_REQUESTS_PER_DOMAIN": "2"})
+        assert result.returncode == 0, result.log[-2000:]
+        assert "robots.txt Crawl-delay" in result.log
+        times = [r.time for r in mirror.requests if r.path != "/robots.txt"]
+        assert len(times) >= 4
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        # the first request after robots.txt may leave at once; every later one waits the Crawl-delay
+        assert min(gaps[1:]) >= 0.24, gaps
+
+
+def _spider_settings(cmdline: dict | None = None):
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.setdict(cmdline or {}, priority="cmdline")
+    crawler = Crawler(RusislamSpider, settings)
+    crawler.spider = crawler._create_spider()
+    return crawler.settings
+
+
+def test_site_politeness_applies_unless_overridden_on_the_command_line():
+    settings = _spider_settings()
+    assert settings.getfloat("DOWNLOAD_DELAY") == 1.0
+    assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 2
+    assert settings.getbool("AUTOTHROTTLE_ENABLED") is True
+    assert settings.getbool("ROBOTSTXT_OBEY") is True
+    assert "rusislam-archive" in settings.get("USER_AGENT")
+    assert _spider_settings({"DOWNLOAD_DELAY": 0.0}).getfloat("DOWNLOAD_DELAY") == 0.0
+
+
+@pytest.fixture
+def retry_mw():
+    crawler = get_crawler(settings_dict={"RETRY_BACKOFF_BASE": 2.0, "RETRY_BACKOFF_MAX": 30.0})
+    return BackoffRetryMiddleware.from_crawler(crawler)
+
+
+def _response(headers=None):
+    return HtmlResponse("http://127.0.0.1/x", status=503, headers=headers or {}, body=b"")
+
+
+def test_backoff_doubles_up_to_the_cap(retry_mw):
+    assert [retry_mw.backoff_delay(n) for n in (1, 2, 3, 4, 5, 6)] == [2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
+
+
+def test_retry_after_wins_over_backoff(retry_mw):
+    assert retry_mw.backoff_delay(1, _response({"Retry-After": "7"})) == 7.0
+    when = datetime.now(timezone.utc) + timedelta(seconds=20)
+    delay = retry_mw.backoff_delay(1, _response({"Retry-After": format_datetime(when, usegmt=True)}))
+    assert 18 <= delay <= 20
+    assert retry_mw.backoff_delay(1, _response({"Retry-After": "3600"})) == 30.0  # capped
+    assert retry_mw.backoff_delay(2, _response({"Retry-After": "soon"})) == 4.0  # unparsable: backoff
