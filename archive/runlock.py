@@ -1,0 +1,98 @@
+"""One run at a time per archive: an exclusive ``flock`` on ``ARCHIVE_DIR/.lock``.
+
+The kernel drops the lock when the holder's last descriptor closes, a killed process included, so
+there is no stale lock to clean up after a crash. The file keeps the holder's pid and start time for
+the message of a run that finds it taken. The file itself is never removed: unlinking a lock file
+while another process waits on it would let two runs lock two different files.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+LOCK_FILE_NAME = ".lock"
+
+
+class ArchiveLocked(RuntimeError):
+    """Another process holds the archive's run lock."""
+
+    def __init__(self, lock_path: Path, holder: str) -> None:
+        self.lock_path = lock_path
+        self.holder = holder
+        super().__init__(f"archive {lock_path.parent} is in use by another run ({holder}); lock file {lock_path}")
+
+
+class RunLock:
+    """``RunLock(archive_dir).acquire()`` … ``release()``, or ``with RunLock(archive_dir):``.
+
+    Non-blocking: ``acquire`` raises ``ArchiveLocked`` at once when the lock is held. The lock
+    belongs to the open file description, so a child given ``fileno()`` (``subprocess`` ``pass_fds``)
+    keeps the archive locked for as long as it runs, even if this process dies first.
+    """
+
+    def __init__(self, archive_dir: str | os.PathLike) -> None:
+        self.archive_dir = Path(archive_dir)
+        self.path = self.archive_dir / LOCK_FILE_NAME
+        self._fd: int | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def fileno(self) -> int:
+        if self._fd is None:
+            raise RuntimeError(f"{self.path}: lock not held")
+        return self._fd
+
+    def acquire(self) -> "RunLock":
+        if self._fd is not None:
+            raise RuntimeError(f"{self.path}: already held by this object")
+        self.archive_dir.mkdir(parents=True, exist_ok=True)
+        # No O_TRUNC: the holder's pid must stay readable until the lock is ours.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_holder(fd)
+            os.close(fd)
+            raise ArchiveLocked(self.path, holder) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} started {started}\n".encode("ascii"), 0)
+        self._fd = fd
+        return self
+
+    def annotate(self, note: str) -> None:
+        """Add to the holder line, e.g. the pid of a child that shares the lock."""
+        line = os.pread(self.fileno(), 500, 0).decode("ascii", "replace").rstrip("\n")
+        text = f"{line}; {note}\n".encode("ascii", "replace")
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, text, 0)
+
+    def release(self) -> None:
+        """Unlock (the holder line stays in the file; it is only read while the lock is held)."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the last descriptor releases the flock
+
+    def __enter__(self) -> "RunLock":
+        if self._fd is None:
+            self.acquire()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.release()
+
+
+def _read_holder(fd: int) -> str:
+    try:
+        text = os.pread(fd, 200, 0).decode("ascii", "replace").strip()
+    except OSError:
+        text = ""
+    return text or "holder unknown"

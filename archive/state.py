@@ -1,0 +1,514 @@
+"""What earlier runs fetched, so that a scheduled run costs in proportion to what is new.
+
+``StateStore`` is one SQLite file (``ARCHIVE_DIR/state.sqlite3``, stdlib ``sqlite3``, no server)
+holding two tables:
+
+- ``pages``: one row per page key (the canonical key the crawler computes, plus the URL as
+  fetched): last fetch time, HTTP status, ETag, Last-Modified, payload digest, the WARC record
+  holding the last full copy (what a ``revisit`` record refers to), consecutive failures and the
+  last error (to retry failed pages in the next run), and the page kind.
+- ``articles``: one row per article id: current version, content hash, canonical URL, first seen,
+  last changed, and the WARC record of the current version.
+
+Crash safety
+    WAL journal with ``synchronous=FULL``: a committed transaction survives a killed process and a
+    power loss; a transaction cut short is rolled back on the next open. Updates are grouped into
+    transactions of at most ``commit_every`` updates (or ``commit_seconds`` seconds) and committed
+    on ``close``. A crash loses at most the updates of the last uncommitted batch; those pages are
+    simply fetched again by the next run. The archive files (WARC, JSON lines) are written before
+    the state, so the state never claims what the archive lacks; after a crash the JSON lines may
+    hold article versions the state lost, which ``reconcile_articles`` restores
+    (``previous_session_crashed`` tells when that is needed).
+
+Threads
+    A store belongs to the thread that opened it (sqlite3's own check enforces it): the crawl calls
+    it from Scrapy's reactor thread only. Two processes must not write one store at once; the run
+    lock (``archive.runlock``) guarantees that for ``rusislam-archive run``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Mapping, NamedTuple
+
+log = logging.getLogger(__name__)
+
+STATE_FILE_NAME = "state.sqlite3"
+SCHEMA_VERSION = 1
+PAGE_KINDS = ("article", "listing", "sitemap", "other")
+NOT_MODIFIED = 304
+
+_SCHEMA = f"""
+CREATE TABLE pages (
+    key             TEXT PRIMARY KEY,
+    url             TEXT NOT NULL,
+    kind            TEXT NOT NULL CHECK (kind IN {PAGE_KINDS!r}),
+    fetched_at      TEXT,     -- UTC ISO 8601 of the last answer recorded with record_fetch
+    status          INTEGER,
+    etag            TEXT,
+    last_modified   TEXT,
+    payload_digest  TEXT,     -- sha1:BASE32, as in WARC-Payload-Digest
+    warc_file       TEXT,     -- the record holding the last full copy
+    warc_offset     INTEGER,
+    warc_length     INTEGER,
+    warc_record_id  TEXT,
+    warc_date       TEXT,
+    warc_target_uri TEXT,
+    failures        INTEGER NOT NULL DEFAULT 0,  -- consecutive failures since the last answer
+    last_error      TEXT,
+    failed_at       TEXT
+) WITHOUT ROWID;
+CREATE INDEX pages_failed ON pages (kind) WHERE failures > 0;
+CREATE INDEX pages_kind_fetched ON pages (kind, fetched_at);
+CREATE TABLE articles (
+    id              TEXT PRIMARY KEY,
+    version         INTEGER NOT NULL CHECK (version >= 1),
+    content_sha1    TEXT NOT NULL,
+    canonical_url   TEXT NOT NULL,
+    first_seen      TEXT NOT NULL,
+    last_changed    TEXT NOT NULL,
+    warc_file       TEXT,
+    warc_offset     INTEGER,
+    warc_length     INTEGER,
+    warc_record_id  TEXT,
+    warc_date       TEXT,
+    warc_target_uri TEXT
+) WITHOUT ROWID;
+CREATE TABLE meta (
+    name  TEXT PRIMARY KEY,
+    value TEXT
+) WITHOUT ROWID;
+"""
+_WARC_COLUMNS = ("warc_file", "warc_offset", "warc_length", "warc_record_id", "warc_date", "warc_target_uri")
+
+
+class StateError(RuntimeError):
+    """The state file cannot be used (newer schema, not a state store, bad argument)."""
+
+
+@dataclass(frozen=True)
+class WarcRecordRef:
+    """Where a full copy lives, plus what a revisit record must cite (WARC-Refers-To-Target-URI/-Date)."""
+
+    file: str
+    offset: int
+    length: int
+    record_id: str
+    warc_date: str
+    target_uri: str
+
+    @classmethod
+    def of(cls, pointer: Any, *, warc_date: str, target_uri: str) -> "WarcRecordRef":
+        """From an ``archive.warc.WarcPointer`` (or anything with file/offset/length/record_id)."""
+        return cls(pointer.file, pointer.offset, pointer.length, pointer.record_id, warc_date, target_uri)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, warc_date: str = "", target_uri: str = "") -> "WarcRecordRef":
+        """From a JSON pointer as written in article lines (file, offset, length, record_id).
+
+        Article lines carry no WARC-Date nor target URI: the caller passes the best it has.
+        """
+        try:
+            return cls(
+                file=str(data["file"]),
+                offset=int(data["offset"]),
+                length=int(data["length"]),
+                record_id=str(data["record_id"]),
+                warc_date=str(data.get("warc_date") or warc_date),
+                target_uri=str(data.get("target_uri") or target_uri),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"not a WARC record pointer: {data!r} ({error})") from None
+
+
+@dataclass(frozen=True)
+class PageState:
+    key: str
+    url: str
+    kind: str
+    fetched_at: str | None
+    status: int | None
+    etag: str | None
+    last_modified: str | None
+    payload_digest: str | None
+    warc: WarcRecordRef | None
+    failures: int
+    last_error: str | None
+    failed_at: str | None
+
+
+@dataclass(frozen=True)
+class ArticleState:
+    id: str
+    version: int
+    content_sha1: str
+    canonical_url: str
+    first_seen: str
+    last_changed: str
+    warc: WarcRecordRef | None
+
+
+class ArticleVersion(NamedTuple):
+    """Outcome of ``record_article_version``: unpacks as ``version, previous_sha1, changed``."""
+
+    version: int
+    previous_sha1: str | None
+    changed: bool
+
+
+def state_path(archive_dir: str | os.PathLike) -> Path:
+    """The default state file of an archive directory."""
+    return Path(archive_dir) / STATE_FILE_NAME
+
+
+def utc_iso(moment: datetime | str | None = None) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC (one format, so stored times compare as strings).
+
+    None means now; a naive datetime is taken as UTC; a string must be ISO 8601.
+    """
+    if moment is None:
+        moment = datetime.now(timezone.utc)
+    elif isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment.strip())
+        except ValueError:
+            raise StateError(f"not an ISO 8601 time: {moment!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class StateStore:
+    """Crawl state of one archive; see the module docstring for durability and threading."""
+
+    def __init__(self, path: str | os.PathLike, *, commit_every: int = 100, commit_seconds: float = 30.0) -> None:
+        if commit_every < 1:
+            raise StateError(f"commit_every must be at least 1, got {commit_every}")
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.commit_every = commit_every
+        self.commit_seconds = commit_seconds
+        self._pending = 0
+        self._batch_started = 0.0
+        # isolation_level=None: transactions are opened explicitly, one per batch.
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        try:
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._ensure_schema()
+            self.previous_session_crashed = self._meta("open") == "1"
+            self._set_meta_now("open", "1")
+        except sqlite3.DatabaseError as error:
+            self._db.close()
+            raise StateError(f"{self.path}: not a usable state store ({error})") from None
+        except BaseException:
+            self._db.close()
+            raise
+
+    @classmethod
+    def in_archive(cls, archive_dir: str | os.PathLike, **options) -> "StateStore":
+        return cls(state_path(archive_dir), **options)
+
+    # -- pages --------------------------------------------------------------------------------
+
+    def page(self, key: str) -> PageState | None:
+        row = self._db.execute("SELECT * FROM pages WHERE key = ?", (key,)).fetchone()
+        return _page_state(row) if row else None
+
+    def record_fetch(
+        self,
+        key: str,
+        url: str,
+        *,
+        status: int,
+        fetched_at: datetime | str | None,
+        etag: str | None,
+        last_modified: str | None,
+        payload_digest: str | None,
+        warc: WarcRecordRef | None = None,
+        kind: str,
+    ) -> None:
+        """Remember an answer the crawl accepts as the page's current state; clears its failures.
+
+        ``warc=None`` (a revisit, or nothing archived) keeps the previous full-copy pointer. For a
+        304 the validators and digest describe the copy already held, so None keeps the stored ones.
+        Record 5xx/timeouts that exhausted their retries with ``record_failure`` instead.
+        """
+        _check_kind(kind)
+        if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 999:
+            raise StateError(f"record_fetch {url}: HTTP status must be an int 100-999, got {status!r}")
+        keep_missing = status == NOT_MODIFIED
+        row = self._db.execute("SELECT * FROM pages WHERE key = ?", (key,)).fetchone()
+        values = {
+            "key": key, "url": url, "kind": kind, "fetched_at": utc_iso(fetched_at), "status": status,
+            "etag": etag, "last_modified": last_modified, "payload_digest": payload_digest,
+            "failures": 0, "last_error": None, "failed_at": None,
+        }
+        values.update(_warc_values(warc))
+        if row is not None:
+            keep = list(_WARC_COLUMNS) if warc is None else []
+            if keep_missing:
+                keep += [name for name in ("etag", "last_modified", "payload_digest") if values[name] is None]
+            for name in keep:
+                values[name] = row[name]
+        self._upsert("pages", values)
+
+    def record_failure(self, key: str, url: str, reason: str, kind: str, *, failed_at: datetime | str | None = None) -> int:
+        """Count one more consecutive failure of a page (kept fetch data stays); returns the count."""
+        _check_kind(kind)
+        reason = str(reason)[:2000]
+        now = utc_iso(failed_at)
+        self._begin()
+        self._db.execute(
+            "INSERT INTO pages (key, url, kind, failures, last_error, failed_at) VALUES (?, ?, ?, 1, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET url = excluded.url, kind = excluded.kind, "
+            "failures = failures + 1, last_error = excluded.last_error, failed_at = excluded.failed_at",
+            (key, url, kind, reason, now),
+        )
+        self._updated()
+        return self._db.execute("SELECT failures FROM pages WHERE key = ?", (key,)).fetchone()[0]
+
+    def failed_pages(self, kind: str | None = None) -> list[PageState]:
+        """Pages whose last attempt failed, oldest failure first: retry them in the next run."""
+        if kind is None:
+            rows = self._db.execute("SELECT * FROM pages WHERE failures > 0 ORDER BY failed_at, key")
+        else:
+            _check_kind(kind)
+            rows = self._db.execute(
+                "SELECT * FROM pages WHERE failures > 0 AND kind = ? ORDER BY failed_at, key", (kind,)
+            )
+        return [_page_state(row) for row in rows]
+
+    def clear_failure(self, key: str) -> None:
+        self._begin()
+        self._db.execute(
+            "UPDATE pages SET failures = 0, last_error = NULL, failed_at = NULL WHERE key = ? AND failures > 0",
+            (key,),
+        )
+        self._updated()
+
+    def pages_fetched_before(self, moment: datetime | str, kind: str = "article") -> list[PageState]:
+        """Pages of a kind last fetched before ``moment``, oldest first (``revisit_after``)."""
+        _check_kind(kind)
+        rows = self._db.execute(
+            "SELECT * FROM pages WHERE kind = ? AND fetched_at < ? ORDER BY fetched_at, key",
+            (kind, utc_iso(moment)),
+        )
+        return [_page_state(row) for row in rows]
+
+    def known_page_keys(self, kind: str | None = None) -> set[str]:
+        """Keys of pages fetched at least once (answered, not only failed)."""
+        if kind is None:
+            rows = self._db.execute("SELECT key FROM pages WHERE fetched_at IS NOT NULL")
+        else:
+            _check_kind(kind)
+            rows = self._db.execute("SELECT key FROM pages WHERE fetched_at IS NOT NULL AND kind = ?", (kind,))
+        return {row[0] for row in rows}
+
+    # -- articles -----------------------------------------------------------------------------
+
+    def article(self, article_id: str) -> ArticleState | None:
+        row = self._db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return _article_state(row) if row else None
+
+    def record_article_version(
+        self,
+        article_id: str,
+        content_sha1: str,
+        canonical_url: str,
+        warc: WarcRecordRef | None,
+        *,
+        seen_at: datetime | str | None = None,
+    ) -> ArticleVersion:
+        """Compare an extracted article with the stored one and remember it if new or changed.
+
+        New article: ``(1, None, True)``. Same ``content_sha1``: ``(version, None, False)`` and nothing
+        is written. Changed: ``(version + 1, old sha1, True)``, with the new WARC pointer.
+        """
+        if not article_id or not content_sha1:
+            raise StateError(f"record_article_version needs an id and a content_sha1, got {article_id!r}, {content_sha1!r}")
+        now = utc_iso(seen_at)
+        current = self.article(article_id)
+        if current is not None and current.content_sha1 == content_sha1:
+            return ArticleVersion(current.version, None, False)
+        version = 1 if current is None else current.version + 1
+        values = {
+            "id": article_id, "version": version, "content_sha1": content_sha1, "canonical_url": canonical_url,
+            "first_seen": now if current is None else current.first_seen, "last_changed": now,
+        }
+        values.update(_warc_values(warc))
+        self._upsert("articles", values)
+        return ArticleVersion(version, None if current is None else current.content_sha1, True)
+
+    def reconcile_articles(self, records: Iterable[Mapping[str, Any]]) -> int:
+        """Raise the stored articles to the versions found in the archive's JSON lines.
+
+        After a crash the lines of the last uncommitted batch exist while the state forgot them;
+        without this, the next run would write those versions a second time. Each record needs
+        ``id``, ``version`` (missing: 1) and ``content_sha1``; ``canonical_url`` (or ``url``),
+        ``warc`` (pointer dict) and ``fetched_at`` are used when present (the fields of
+        ``crawler.extract.article.article_record``). Records lacking the needed keys are skipped.
+        Returns how many articles were updated.
+        """
+        updated = 0
+        for record in records:
+            article_id, sha1 = record.get("id"), record.get("content_sha1")
+            version = record.get("version", 1)
+            if not isinstance(article_id, str) or not isinstance(sha1, str) or not article_id or not sha1:
+                continue
+            if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+                continue
+            current = self.article(article_id)
+            if current is not None and current.version >= version:
+                continue
+            try:
+                seen = utc_iso(record.get("fetched_at"))
+            except StateError:
+                seen = utc_iso()
+            warc = None
+            if isinstance(record.get("warc"), Mapping):
+                try:  # the capture time, to the second, stands for the WARC-Date the line lacks
+                    warc = WarcRecordRef.from_dict(record["warc"], warc_date=seen, target_uri=str(record.get("url") or ""))
+                except ValueError:
+                    log.warning("article %s: unusable WARC pointer %r", article_id, record["warc"])
+            values = {
+                "id": article_id, "version": version, "content_sha1": sha1,
+                "canonical_url": str(record.get("canonical_url") or record.get("url") or ""),
+                "first_seen": current.first_seen if current else seen, "last_changed": seen,
+            }
+            values.update(_warc_values(warc))
+            self._upsert("articles", values)
+            updated += 1
+        return updated
+
+    def known_article_keys(self) -> set[str]:
+        """Ids of every article ever recorded."""
+        return {row[0] for row in self._db.execute("SELECT id FROM articles")}
+
+    def counts(self) -> dict[str, int]:
+        """Row counts, for run summaries and logs."""
+        return {
+            "pages": self._db.execute("SELECT count(*) FROM pages").fetchone()[0],
+            "failed_pages": self._db.execute("SELECT count(*) FROM pages WHERE failures > 0").fetchone()[0],
+            "articles": self._db.execute("SELECT count(*) FROM articles").fetchone()[0],
+        }
+
+    # -- transactions -------------------------------------------------------------------------
+
+    def commit(self) -> None:
+        """Make every update so far durable (also done every ``commit_every`` updates and on close)."""
+        if self._db.in_transaction:
+            self._db.execute("COMMIT")
+        self._pending = 0
+
+    def close(self) -> None:
+        """Commit, mark the session as closed cleanly, checkpoint the WAL into the main file."""
+        if self._db is None:
+            return
+        try:
+            self.commit()
+            self._set_meta_now("open", "0")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            self._db.close()
+            self._db = None
+
+    def __enter__(self) -> "StateStore":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        # On an exception the batch is still committed: its rows describe files already written.
+        self.close()
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _ensure_schema(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise StateError(
+                f"{self.path}: state schema version {version} is newer than this program's ({SCHEMA_VERSION}); upgrade it"
+            )
+        tables = self._db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+        if version == 0 and tables:
+            raise StateError(f"{self.path}: an SQLite file that is not a state store (tables but no schema version)")
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            # executescript would commit on its own: run the statements one by one in this transaction.
+            for statement in filter(None, (s.strip() for s in _strip_comments(_SCHEMA).split(";"))):
+                self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def _meta(self, name: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def _set_meta_now(self, name: str, value: str) -> None:
+        self.commit()
+        self._db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
+
+    def _upsert(self, table: str, values: Mapping[str, Any]) -> None:
+        names = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        self._begin()
+        self._db.execute(f"INSERT OR REPLACE INTO {table} ({names}) VALUES ({marks})", tuple(values.values()))
+        self._updated()
+
+    def _begin(self) -> None:
+        if not self._db.in_transaction:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._batch_started = time.monotonic()
+
+    def _updated(self) -> None:
+        self._pending += 1
+        if self._pending >= self.commit_every or time.monotonic() - self._batch_started >= self.commit_seconds:
+            self.commit()
+
+
+def _strip_comments(sql: str) -> str:
+    return "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in PAGE_KINDS:
+        raise StateError(f"page kind must be one of {', '.join(PAGE_KINDS)}; got {kind!r}")
+
+
+def _warc_values(warc: WarcRecordRef | None) -> dict[str, Any]:
+    if warc is None:
+        return dict.fromkeys(_WARC_COLUMNS)
+    return dict(zip(_WARC_COLUMNS, (warc.file, warc.offset, warc.length, warc.record_id, warc.warc_date, warc.target_uri)))
+
+
+def _warc_ref(row: sqlite3.Row) -> WarcRecordRef | None:
+    if row["warc_file"] is None:
+        return None
+    return WarcRecordRef(*(row[name] for name in _WARC_COLUMNS))
+
+
+def _page_state(row: sqlite3.Row) -> PageState:
+    return PageState(
+        key=row["key"], url=row["url"], kind=row["kind"], fetched_at=row["fetched_at"], status=row["status"],
+        etag=row["etag"], last_modified=row["last_modified"], payload_digest=row["payload_digest"],
+        warc=_warc_ref(row), failures=row["failures"], last_error=row["last_error"], failed_at=row["failed_at"],
+    )
+
+
+def _article_state(row: sqlite3.Row) -> ArticleState:
+    return ArticleState(
+        id=row["id"], version=row["version"], content_sha1=row["content_sha1"], canonical_url=row["canonical_url"],
+        first_seen=row["first_seen"], last_changed=row["last_changed"], warc=_warc_ref(row),
+    )
