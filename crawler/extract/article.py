@@ -180,14 +180,14 @@ class _ArticlePage:
         hint = language_declared or self.urls.language_of(self.url)
 
         title, title_element = self._title(root)
-        if not title or ERROR_TITLE.search(title):
+        if not title or ERROR_TITLE.search(text_key(title)):
             log.info("no article title on %s", self.url)
             return None
         if title_element is not None:
             title_element.set(_MARK_TITLE, "")
         published = find_published(root, self.url, hint, site=self.site, after=title_element)
 
-        author, author_element = self._author(root, title_element)
+        author, _ = self._author(root, title_element)
         tags = self._tags(root, title_element)
         categories = self._categories(root, title_element)
 

@@ -68,11 +68,12 @@ CAPTION_LINE = re.compile(
     r"الصورة|صورة|صور|المصدر الصورة)\s*(?:[:：/|©-]|\(|$)",
     re.IGNORECASE,
 )
-# Titles of error pages served with status 200 at an article URL.
+# Titles of error pages served with status 200 at an article URL (matched on text_key).
 ERROR_TITLE = re.compile(
-    r"^(?:error\s*)?404\b|\bnot found\b|\bне найден|\bошибка 404|غير موجود|لم يتم العثور|"
-    r"^page not available|страница удалена",
-    re.IGNORECASE,
+    r"^(?:(?:error|ошибка|خطأ)\s*)?404\b"
+    r"|^(?:(?:the\s)?page|страница|الصفحة|صفحة)\s.{0,30}(?:not found|does not exist|не найдена|не существует|"
+    r"غير موجودة|غير موجود)$"
+    r"|^(?:not found|page not found|страница не найдена|الصفحة غير موجودة|ошибка)$"
 )
 
 TEASER_MAX_CHARS = 600
@@ -84,6 +85,7 @@ LINK_LIST_DENSITY = 0.7
 NAVIGATION_LINK_MAX_CHARS = 60
 CAPTION_MAX_CHARS = 220
 
+_LETTERS = re.compile(r"[^\W\d_]")
 _QUOTES = re.compile(r"[\"'«»“”„‟‘’‚‛`´″]")
 _DASHES = re.compile(r"\s*[-‐‑‒–—―]\s*")
 _EDGE_PUNCT = re.compile(r"^[\s.,:;!?|·•*–—-]+|[\s.,:;!?|·•*–—-]+$")
@@ -272,7 +274,6 @@ class PageCleaner:
         self._drop_where(self._is_furniture)
         self._drop_switcher_links()
         self._drop_images_with_captions()
-        self._drop_teasers()
         self._drop_navigation_links()
         self._drop_link_lists()
         self._flatten_tables()
@@ -291,11 +292,15 @@ class PageCleaner:
         return True
 
     def _drop_where(self, predicate: Callable) -> None:
-        for element in list(self.root.iter()):
-            if element is self.root or element in self.protected:
-                continue
-            if predicate(element) and is_attached(element, self.root):
-                self._drop(element)
+        """Drop every unprotected element matching ``predicate`` (its subtree is not visited)."""
+        doomed = []
+        walker = etree.iterwalk(self.root, events=("start",))
+        for _event, element in walker:
+            if element is not self.root and element not in self.protected and predicate(element):
+                doomed.append(element)
+                walker.skip_subtree()
+        for element in doomed:
+            self._drop(element)
 
     def _drop_leftovers(self, parent) -> None:
         """After removing an item, drop the containers left holding only a short label."""
@@ -494,7 +499,8 @@ class LineRules:
         if key == self.title_key:
             return True
         for site_key in self.site_keys:
-            if key == site_key or (site_key in key and len(key) <= len(site_key) + 40):
+            # The name alone, or with a copyright sign and years ("© 2006–2025 <name>").
+            if site_key in key and not _LETTERS.search(key.replace(site_key, "")):
                 return True
         if CAPTION_LINE.match(line):
             return True
