@@ -11,11 +11,13 @@ holding two tables:
   last changed, and the WARC record of the current version.
 
 Crash safety
-    WAL journal with ``synchronous=FULL``: a committed transaction survives a killed process and a
-    power loss; a transaction cut short is rolled back on the next open. Updates are grouped into
-    transactions of at most ``commit_every`` updates (or ``commit_seconds`` seconds) and committed
-    on ``close``. A crash loses at most the updates of the last uncommitted batch; those pages are
-    simply fetched again by the next run. The archive files (WARC, JSON lines) are written before
+    WAL journal with ``synchronous=NORMAL``: a committed transaction survives a killed process (it
+    is in the operating system's hands once committed) and the file stays consistent through a
+    power loss, which may only cost the last transactions; a transaction cut short is rolled back
+    on the next open. Updates are grouped into transactions of at most ``commit_every`` updates
+    (or ``commit_seconds`` seconds) and committed on ``close``; the crawl commits every update
+    (cheap without an fsync each), so the state keeps step with the archive files. A crash loses
+    at most the updates of the last uncommitted batch; those pages are fetched again by the next run. The archive files (WARC, JSON lines) are written before
     the state, so the state never claims what the archive lacks; after a crash the JSON lines may
     hold article versions the state lost, which ``reconcile_articles`` restores
     (``previous_session_crashed`` tells when that is needed).
@@ -201,7 +203,7 @@ class StateStore:
         try:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._ensure_schema()
             self.previous_session_crashed = self._meta("open") == "1"

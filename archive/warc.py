@@ -212,11 +212,13 @@ class WarcArchiveWriter:
         """Write an identical-payload-digest revisit (HTTP headers kept, no body) plus its request.
 
         ``payload_digest`` must be the digest of ``exchange.body``: a revisit claims the payload is
-        identical to the record referred to, so a mismatch is refused rather than archived.
+        identical to the record referred to, so a mismatch is refused rather than archived. A 304
+        has no body: the server itself vouches that the stored payload (``payload_digest``, the
+        original's) is current, and its headers are kept as received.
         """
         claimed = _normalise_sha1_digest(payload_digest)
         actual = sha1_payload_digest(bytes(exchange.body))
-        if claimed != actual:
+        if claimed != actual and exchange.status != 304:
             raise ValueError(
                 f"revisit for {exchange.url}: payload digest {payload_digest} does not match the body ({actual})"
             )
@@ -669,7 +671,16 @@ def _held_by_live_writer(open_path: Path) -> bool:
         return True
     except OSError:
         return False
-    return True
+    return not _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """A killed writer whose parent has not reaped it yet still answers kill(pid, 0)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2:][:1] in ("Z", "X")
 
 
 def recover_open_file(path: str | os.PathLike, *, force: bool = False) -> str | None:

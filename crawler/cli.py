@@ -35,6 +35,8 @@ from archive.runlock import ArchiveLocked, RunLock
 from archive.state import StateError, StateStore, state_path
 from archive.warc import recover_open_files
 
+from .options import parse_duration
+
 log = logging.getLogger(__name__)
 _OUR_LOGGERS = ("archive", "crawler")
 
@@ -51,7 +53,6 @@ JOB_ARGS_FILE = "rusislam-archive-job.json"
 _SETTING_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _SPIDER_ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SPIDER_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-_DURATION = re.compile(r"^[1-9][0-9]*[smhdw]$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 _STATS_FINISH_REASON = re.compile(r"'finish_reason':\s*'([^']*)'")
 _LOG_TAIL_BYTES = 256 * 1024  # Scrapy dumps its stats at the very end of the log
@@ -401,8 +402,11 @@ def _crawl_options(args: argparse.Namespace) -> CrawlOptions:
         languages = ",".join(codes)
     if args.base_url is not None and not re.match(r"^https?://[^/\s]+/?\S*$", args.base_url):
         raise UsageError(f"--base-url: expected http(s)://host[:port], got {args.base_url!r}")
-    if args.revisit_after is not None and not _DURATION.match(args.revisit_after):
-        raise UsageError(f"--revisit-after: expected a number and a unit s/m/h/d/w (30d, 12h); got {args.revisit_after!r}")
+    if args.revisit_after is not None:
+        try:
+            parse_duration(args.revisit_after, "--revisit-after")
+        except ValueError as error:
+            raise UsageError(str(error)) from None
     settings = tuple(_name_value(text, "-s", _SETTING_NAME) for text in args.settings)
     for name, _value in settings:
         if name in MANAGED_SETTINGS:

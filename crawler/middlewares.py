@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
-from pathlib import Path
+from typing import NamedTuple
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -16,13 +16,17 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
 from archive import __version__
-from archive.warc import HttpExchange, WarcArchiveWriter
+from archive.state import WarcRecordRef
+from archive.warc import HttpExchange, WarcArchiveWriter, format_warc_date, sha1_payload_digest
 
+from .extensions import archive_dir, archive_state
 from .handlers import CAPTURE_STARTED, HTTP_REASON
 
 logger = logging.getLogger(__name__)
 
 WARC_META = "warc"  # request.meta key: pointer of the response record of the last capture
+PAYLOAD_UNCHANGED = "payload_unchanged"  # request.meta key: the body equals the archived copy
+PAGE_KIND = "page_kind"  # request.meta key: "sitemap" (other kinds follow from the URL)
 
 
 def _header_pairs(headers) -> list[tuple[str, str]]:
@@ -32,10 +36,6 @@ def _header_pairs(headers) -> list[tuple[str, str]]:
         for name, values in headers.items()
         for value in values
     ]
-
-
-def archive_dir(settings) -> Path:
-    return Path(settings.get("ARCHIVE_DIR") or "archive-data")
 
 
 class WarcCaptureMiddleware:
@@ -59,6 +59,7 @@ class WarcCaptureMiddleware:
         self.directory = archive_dir(crawler.settings) / "warc"
         self.max_size = crawler.settings.getint("WARC_MAX_SIZE")
         self.writer: WarcArchiveWriter | None = None
+        self.state = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -67,6 +68,7 @@ class WarcCaptureMiddleware:
         return cls(crawler)
 
     def spider_opened(self, spider):
+        self.state = archive_state(self.crawler)
         site = getattr(spider, "site", None)
         prefix = site.warc.prefix if site else spider.name
         info = {
@@ -102,12 +104,75 @@ class WarcCaptureMiddleware:
             ip_address=str(response.ip_address) if response.ip_address else None,
             truncated="length" if "dataloss" in response.flags else None,
         )
-        pointer = self.writer.write_exchange(exchange)
+        page = PageKey.of(self.crawler.spider, request)
+        known = self.state.page(page.key) if self.state is not None and page else None
+        digest = sha1_payload_digest(response.body)
+        original = known.warc if known is not None and known.payload_digest else None
+        if original is not None and (response.status == 304 or (response.status == 200 and digest == known.payload_digest)):
+            pointer = self.writer.write_revisit(
+                exchange,
+                refers_to_uri=original.target_uri,
+                refers_to_date=original.warc_date,
+                payload_digest=known.payload_digest,
+                refers_to_record_id=original.record_id,
+            )
+            request.meta[PAYLOAD_UNCHANGED] = True
+            self.stats.inc_value("warc/revisits")
+            full_copy = None
+        else:
+            pointer = self.writer.write_exchange(exchange)
+            full_copy = WarcRecordRef.of(pointer, warc_date=format_warc_date(exchange.captured_at), target_uri=request.url)
         request.meta[WARC_META] = pointer.as_dict()
         self.stats.inc_value("warc/exchanges")
         self.stats.inc_value(f"warc/status/{response.status}")
-        self.stats.inc_value("warc/payload_bytes", len(response.body))
+        self.stats.inc_value("warc/bytes_written", pointer.length)
+        if page and self.state is not None:
+            self._remember(page, request, response, exchange, digest, full_copy)
         return response
+
+    def _remember(self, page, request, response, exchange, digest, full_copy) -> None:
+        if response.status >= 500 or response.status == 429:
+            self.state.record_failure(page.key, request.url, f"HTTP {response.status}", page.kind)
+            return
+        self.state.record_fetch(
+            page.key,
+            request.url,
+            status=response.status,
+            fetched_at=exchange.captured_at,
+            etag=_header_text(response.headers.get(b"ETag")),
+            last_modified=_header_text(response.headers.get(b"Last-Modified")),
+            payload_digest=None if response.status == 304 else digest,
+            warc=full_copy,
+            kind=page.kind,
+        )
+
+    def process_exception(self, request, exception):
+        """No response, nothing to archive: remember the failure so the next run tries again."""
+        reason = f"{type(exception).__name__}: {exception}".strip()
+        self.stats.inc_value(f"errors/{type(exception).__name__}")
+        page = PageKey.of(self.crawler.spider, request)
+        if page and self.state is not None:
+            self.state.record_failure(page.key, request.url, reason[:500], page.kind)
+        logger.warning("No response for %s: %s", request.url, reason)
+
+
+class PageKey(NamedTuple):
+    """A page's identity in the state store (its canonical key) and its kind."""
+
+    key: str
+    kind: str
+
+    @classmethod
+    def of(cls, spider, request) -> "PageKey | None":
+        urls = getattr(spider, "urls", None)
+        if urls is None or not urls.is_own(request.url):
+            return None
+        kind = request.meta.get(PAGE_KIND) or urls.page_kind(request.url)
+        return cls(urls.canonical_key(request.url), kind)
+
+
+def _header_text(value: bytes | None) -> str | None:
+    return value.decode("latin-1") if value else None
 
 
 def _standard_reason(status: int) -> str:

@@ -8,8 +8,9 @@ from datetime import datetime, timezone
 from scrapy.exceptions import DropItem
 
 from archive.jsonl import JsonLinesWriter
+from archive.state import WarcRecordRef
 
-from .middlewares import archive_dir
+from .extensions import archive_dir, archive_state
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +19,9 @@ class ArticleJsonLinesPipeline:
     """Appends each article record to ``ARCHIVE_DIR/articles/{site}-{run start}.jsonl``.
 
     One file per crawl run, each line written whole. An article reached twice in a
-    run (an alias URL naming the same canonical page) is written once.
+    run (an alias URL naming the same canonical page) is written once. Across runs the
+    state store keeps each article's version: an unchanged article writes no line, a
+    changed one a line with the same ``id``, ``version`` + 1 and ``previous_sha1``.
     """
 
     def __init__(self, crawler):
@@ -26,6 +29,7 @@ class ArticleJsonLinesPipeline:
         self.stats = crawler.stats
         self.directory = archive_dir(crawler.settings) / "articles"
         self.writer: JsonLinesWriter | None = None
+        self.state = None
         self.ids: set[str] = set()
         self.run_started = datetime.now(timezone.utc)
 
@@ -41,15 +45,40 @@ class ArticleJsonLinesPipeline:
             logger.info("Writing article records to %s", self.directory / name)
         return self.writer
 
+    def open_spider(self):
+        self.state = archive_state(self.crawler)
+
     def process_item(self, item):
         record = dict(item)
         if record["id"] in self.ids:
             self.stats.inc_value("articles/duplicate")
-            raise DropItem(f"article {record['id']} already written in this run ({record['url']})")
-        self._open_writer().write(record)
+            raise DropItem(f"article {record['id']} already written in this run ({record['url']})", log_level="INFO")
         self.ids.add(record["id"])
+        if self.state is not None:
+            record = self._versioned(record)
+        # The line first, then the state: a crash in between leaves a line the state lacks,
+        # which the next run reconciles; the other order could lose the article.
+        self._open_writer().write(record)
+        if self.state is not None:
+            self._remember_version(record)
         self.stats.inc_value("articles/written")
         return item
+
+    def _versioned(self, record: dict) -> dict:
+        """The record with its ``version`` and ``previous_sha1``; DropItem when nothing changed."""
+        current = self.state.article(record["id"])
+        if current is not None and current.content_sha1 == record["content_sha1"]:
+            self.stats.inc_value("articles/unchanged")
+            raise DropItem(f"article {record['id']} unchanged since version {current.version}", log_level="DEBUG")
+        record["version"] = 1 if current is None else current.version + 1
+        record["previous_sha1"] = None if current is None else current.content_sha1
+        return record
+
+    def _remember_version(self, record: dict) -> None:
+        warc = record.get("warc")
+        pointer = WarcRecordRef.from_dict(warc, warc_date=record["fetched_at"], target_uri=record["url"]) if warc else None
+        self.state.record_article_version(record["id"], record["content_sha1"], record["canonical_url"], pointer)
+        self.stats.inc_value("articles/new" if record["version"] == 1 else "articles/changed")
 
     def close_spider(self):
         if self.writer is not None:

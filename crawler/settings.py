@@ -13,6 +13,12 @@ NEWSPIDER_MODULE = "crawler.spiders"
 # Everything a crawl writes goes below ARCHIVE_DIR: warc/ (WARC files), articles/ (JSON lines).
 ARCHIVE_DIR = "archive-data"
 WARC_MAX_SIZE = 1_000_000_000  # bytes; a WARC file is closed and a new one begun past this size
+CRAWL_SUMMARY_FILE = None  # default: ARCHIVE_DIR/runs/{spider}-{start}.crawl.json
+
+# --- recurring runs ----------------------------------------------------------------
+# A listing's next page is fetched while its pages still show articles the archive
+# lacks; after this many pages in a row with none new, pagination stops (-a full=1: never).
+LISTING_KNOWN_PAGES_BEFORE_STOP = 1
 
 # --- politeness ------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
@@ -45,6 +51,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RobotsCrawlDelayMiddleware": 960,
 }
 REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.CanonicalRequestFingerprinter"
+EXTENSIONS = {
+    "crawler.extensions.ArchiveStateExtension": 100,
+    "crawler.extensions.CrawlSummaryExtension": 200,
+}
 ITEM_PIPELINES = {
     "crawler.pipelines.ArticleJsonLinesPipeline": 800,
 }

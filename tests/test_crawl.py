@@ -14,7 +14,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.extract.siteconfig import load_site_config
 from crawler.extract.urls import SiteUrls
-from tests.conftest import run_crawl
+from tests.conftest import ROOT, run_crawl
 from tests.mirror import MirrorServer
 
 WARC_NAME = re.compile(r"^rusislam-\d{17}-\d{5}-[^-]+-\d+\.warc\.gz$")
@@ -38,8 +38,10 @@ def warc_records(paths):
 
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory):
+    project_before = sorted(p.name for p in ROOT.iterdir())
     with MirrorServer() as mirror:
         result = run_crawl(tmp_path_factory.mktemp("crawl") / "archive", "-a", f"base_url={mirror.base_url}")
+        assert sorted(p.name for p in ROOT.iterdir()) == project_before, "the crawl wrote outside ARCHIVE_DIR"
         yield mirror, result
 
 
@@ -62,8 +64,8 @@ def test_crawl_succeeds_and_closes_files(crawl):
     assert not list((result.archive_dir / "warc").glob("*.open")), "a WARC file was left open"
     for path in result.warc_files:
         assert WARC_NAME.match(path.name), path.name
-    # nothing was written outside ARCHIVE_DIR/{warc,articles}
-    assert {p.name for p in result.archive_dir.iterdir()} <= {"warc", "articles"}
+    expected = {"warc", "articles", "runs", "state.sqlite3", "state.sqlite3-wal", "state.sqlite3-shm"}
+    assert {p.name for p in result.archive_dir.iterdir()} <= expected
 
 
 def test_warcio_check_and_index_pass(crawl):

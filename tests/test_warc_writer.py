@@ -447,3 +447,28 @@ def test_iri_target_is_kept_exact_and_sent_percent_encoded(tmp_path):
     assert records[1][1]["WARC-Target-URI"] == records[2][1]["WARC-Target-URI"] == iri
     assert records[2][2].statusline == "/ar/%D9%85%D9%82%D8%A7%D9%84?q=%D0%B8%D1%81%D0%BB%D0%B0%D0%BC HTTP/1.1"
     assert warcio_cli("check", writer.files[0]).returncode == 0
+
+
+def test_open_file_of_a_killed_but_unreaped_writer_is_recovered(tmp_path):
+    """A SIGKILLed crawl whose parent has not reaped it yet is a zombie: its file is free to recover."""
+    import signal
+    import socket
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        os.kill(child.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while not warc_module._is_zombie(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert warc_module._is_zombie(child.pid)
+        host = warc_module._file_name_token(socket.gethostname() or "localhost")
+        name = f"t-20260101000000000-00000-{host}-{child.pid}.warc.gz.open"
+        writer = WarcArchiveWriter(tmp_path, "t")
+        writer.write_exchange(make_exchange())
+        writer.close()
+        (closed,) = writer.files
+        os.rename(closed, tmp_path / name)
+        assert warc_module.recover_open_files(tmp_path) == [str(tmp_path / name[: -len(".open")])]
+    finally:
+        child.wait()

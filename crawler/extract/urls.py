@@ -143,6 +143,12 @@ class SiteUrls:
         params = {k for k, _ in parse_qsl(urlsplit(url).query) if not self.is_ignored_param(k)}
         return params <= ({self.site.pagination_param} if self.site.pagination_param else set())
 
+    def page_kind(self, url: str) -> str:
+        """"article", "listing" or "other" (sitemaps are known by how they were found, not their URL)."""
+        if self.is_article(url):
+            return "article"
+        return "listing" if self.is_listing(url) else "other"
+
     def should_follow(self, url: str) -> bool:
         """An article, a listing page, or a page the site's follow_url_patterns name."""
         if self.is_article(url) or self.is_listing(url):

@@ -9,13 +9,20 @@ Spider arguments (``-a``):
 - ``site``: site name (config/sites/NAME.yaml) or path to a YAML file;
 - ``base_url``: crawl a mirror: its scheme, host and port replace the site's origin
   everywhere (start URLs, robots.txt, sitemaps, links to the site's own origin);
-- ``languages``: comma-separated subset of the configured languages (``ar,en``).
+- ``languages``: comma-separated subset of the configured languages (``ar,en``);
+- ``full``: ``1`` walks every listing page, not only up to the first pages with nothing new;
+- ``revisit_after``: refetch known pages older than this (``30d``, ``12h``), conditionally.
+
+Recurring runs cost what is new: listings and sitemaps are fetched every run, a page
+the archive already holds is not requested again unless a sitemap says it changed
+(``lastmod``) or it is due for a revisit; such refetches are conditional requests
+(If-None-Match / If-Modified-Since). Pages that failed in an earlier run are retried.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import scrapy
 from scrapy import signals
@@ -28,8 +35,10 @@ from crawler.extract.article import Capture, article_record, extract_article
 from crawler.extract.siteconfig import SiteConfig, load_site_config
 from crawler.extract.urls import SiteUrls
 
+from ..extensions import archive_state
 from ..handlers import CAPTURE_STARTED
-from ..middlewares import WARC_META
+from ..middlewares import PAGE_KIND, PAYLOAD_UNCHANGED, WARC_META
+from ..options import parse_duration, parse_flag
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +69,8 @@ class NewsSiteSpider(scrapy.Spider):
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         return spider
 
-    def __init__(self, *args, site: str | None = None, base_url: str | None = None, languages: str | None = None, **kwargs):
+    def __init__(self, *args, site: str | None = None, base_url: str | None = None, languages: str | None = None,
+                 full: str | None = None, revisit_after: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         config = site or self.site_config
         if not config:
@@ -72,6 +82,9 @@ class NewsSiteSpider(scrapy.Spider):
         self.urls = SiteUrls(self.site)
         self.allowed_domains = [self.site.origin.split("://", 1)[1].split(":")[0].strip("[]")]
         self.canonical_seen: set[str] = set()
+        self.full = parse_flag(full, "full")
+        self.revisit_after = parse_duration(revisit_after) if revisit_after else None
+        self.started = datetime.now(timezone.utc)
 
     def _parse_languages(self, languages: str | None) -> tuple[str, ...]:
         if not languages:
@@ -85,13 +98,26 @@ class NewsSiteSpider(scrapy.Spider):
             )
         return codes
 
+    @property
+    def archive_state(self):
+        return archive_state(self.crawler)
+
     # --- discovery -------------------------------------------------------------
     async def start(self):
         for code in self.languages:
             for path in self.site.languages[code].start_urls:
                 yield Request(self.site.origin + path, callback=self.parse_page)
         for path in self.site.sitemaps:
-            yield Request(self.site.origin + path, callback=self.parse_sitemap)
+            yield self._sitemap_request(self.site.origin + path)
+        for page in self.archive_state.failed_pages() if self.archive_state else ():
+            url = self.urls.to_crawl_url(page.url)
+            if url and self.urls.in_scope(url, self.languages):
+                self.crawler.stats.inc_value("incremental/retry_failed")
+                callback = self.parse_sitemap if page.kind == "sitemap" else self.parse_page
+                yield Request(url, callback=callback, meta={PAGE_KIND: page.kind}, dont_filter=True)
+
+    def _sitemap_request(self, url: str) -> Request:
+        return Request(url, callback=self.parse_sitemap, meta={PAGE_KIND: "sitemap"})
 
     def robots_parsed(self, robotparser, request):
         """robots.txt is in: learn its Clean-param names and follow its sitemaps."""
@@ -99,7 +125,7 @@ class NewsSiteSpider(scrapy.Spider):
         for url in getattr(robotparser, "sitemaps", ()):
             crawl_url = self.urls.to_crawl_url(url)
             if crawl_url and self.urls.in_scope(crawl_url):
-                self.crawler.engine.crawl(Request(crawl_url, callback=self.parse_sitemap))
+                self.crawler.engine.crawl(self._sitemap_request(crawl_url))
             else:
                 logger.info("Not following sitemap outside the site: %s", url)
 
@@ -117,9 +143,11 @@ class NewsSiteSpider(scrapy.Spider):
                 continue
             if sitemap.type == "sitemapindex":
                 if self.urls.in_scope(url):
-                    yield Request(url, callback=self.parse_sitemap)
+                    yield self._sitemap_request(url)
             elif self.urls.in_scope(url, self.languages):
-                yield self._page_request(url)
+                request = self._page_request(url, lastmod=entry.get("lastmod"))
+                if request is not None:
+                    yield request
 
     def _sitemap_body(self, response) -> bytes | None:
         body = response.body
@@ -133,8 +161,46 @@ class NewsSiteSpider(scrapy.Spider):
             return None
         return body
 
-    def _page_request(self, url: str) -> Request:
-        return Request(url, callback=self.parse_page)
+    def _page_request(self, url: str, lastmod: str | None = None) -> Request | None:
+        """A request for a page, or None when the archive holds it and nothing says it changed.
+
+        Listing pages are always fetched. A known page is refetched, conditionally, when
+        a sitemap's lastmod is newer than our copy or ``revisit_after`` has passed.
+        """
+        known = None if self.urls.is_listing(url) else self._archived(url)
+        if known is None:
+            return Request(url, callback=self.parse_page)
+        fetched = datetime.fromisoformat(known.fetched_at.replace("Z", "+00:00"))
+        if fetched >= self.started:  # fetched earlier in this run: the duplicate filter drops it
+            return Request(url, callback=self.parse_page)
+        changed = lastmod is not None and _lastmod_after(lastmod, fetched)
+        due = self.revisit_after is not None and self.started - fetched >= self.revisit_after
+        if not (changed or due):
+            self.crawler.stats.inc_value("incremental/skipped_known")
+            return None
+        self.crawler.stats.inc_value("incremental/refetch")
+        headers = {}
+        if known.etag:
+            headers["If-None-Match"] = known.etag
+        if known.last_modified:
+            headers["If-Modified-Since"] = known.last_modified
+        return Request(url, callback=self.parse_page, headers=headers)
+
+    def _archived(self, url: str):
+        """The page's state when the archive holds a good copy of it, else None.
+
+        An article page counts only once its record is written too: a crash between
+        archiving the page and writing its line must not lose the article.
+        """
+        known = self.archive_state.page(self.urls.canonical_key(url)) if self.archive_state else None
+        if known is None or not known.fetched_at or known.failures:
+            return None
+        if known.status == 200 and self.urls.is_article(url) and not self._article_recorded(url):
+            return None
+        return known
+
+    def _article_recorded(self, url: str) -> bool:
+        return self.archive_state is not None and self.archive_state.article(self.urls.article_id(url)) is not None
 
     def parse_page(self, response):
         if not isinstance(response, TextResponse):
@@ -144,28 +210,62 @@ class NewsSiteSpider(scrapy.Spider):
         canonical = self._canonical_url(response)
         if canonical:
             self.canonical_seen.add(self.urls.canonical_key(canonical))
+        if self.urls.is_listing(response.url):
+            yield from self._follow_listing(response)
+            return
         yield from self._follow_links(response)
-        if not self.urls.is_listing(response.url):
-            record = self._article_record(response)
-            if record is not None:
-                yield record
+        if response.meta.get(PAYLOAD_UNCHANGED) and (not self.urls.is_article(response.url) or self._article_recorded(response.url)):
+            self.crawler.stats.inc_value("articles/unchanged_payload")
+            return
+        record = self._article_record(response)
+        if record is not None:
+            yield record
 
     def _canonical_url(self, response) -> str | None:
         href = response.xpath("//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href").get()
         return self.urls.to_crawl_url(href, base=get_base_url(response)) if href else None
 
-    def _follow_links(self, response):
-        """Articles, listing pages and the other pages the site config names, in scope."""
+    def _links(self, response) -> list[str]:
+        """Articles, listing pages and the other pages the site config names, in scope, once each."""
         base = get_base_url(response)
+        links = {}
         for href in response.xpath("//a/@href").getall():
             url = self.urls.to_crawl_url(href, base=base)
-            if not url or not self.urls.in_scope(url, self.languages):
+            if not url or not self.urls.in_scope(url, self.languages) or not self.urls.should_follow(url):
                 continue
-            if not self.urls.should_follow(url):
-                continue
-            if self.urls.canonical_key(url) in self.canonical_seen:
-                continue
-            yield self._page_request(url)
+            key = self.urls.canonical_key(url)
+            if key not in self.canonical_seen:
+                links.setdefault(key, url)
+        return list(links.values())
+
+    def _follow_links(self, response, links: list[str] | None = None):
+        for url in self._links(response) if links is None else links:
+            request = self._page_request(url)
+            if request is not None:
+                yield request
+
+    def _follow_listing(self, response):
+        """A listing page: its articles, the site pages it links, and its next page while useful.
+
+        The next page is followed while listing pages keep showing articles the archive
+        lacks; after LISTING_KNOWN_PAGES_BEFORE_STOP pages in a row with none, a
+        recurring run stops walking back through the listing (``-a full=1`` never stops).
+        """
+        links = self._links(response)
+        listing_pages = [url for url in links if self.urls.is_listing(url)]
+        others = [url for url in links if not self.urls.is_listing(url)]
+        new_articles = sum(1 for url in others if self.urls.is_article(url) and self._archived(url) is None)
+        known_streak = 0 if new_articles else response.meta.get("known_streak", 0) + 1
+        yield from self._follow_links(response, others)
+        limit = self.crawler.settings.getint("LISTING_KNOWN_PAGES_BEFORE_STOP")
+        if not self.full and known_streak >= limit:
+            self.crawler.stats.inc_value("incremental/listing_stopped")
+            logger.info("Listing %s holds no new article: not walking further back", response.url)
+            return
+        current = self.urls.page_number(response.url)
+        later = sorted((self.urls.page_number(url), url) for url in listing_pages if self.urls.page_number(url) > current)
+        if later:
+            yield Request(later[0][1], callback=self.parse_page, meta={"known_streak": known_streak})
 
     def _article_record(self, response) -> dict | None:
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs]
@@ -186,3 +286,16 @@ class NewsSiteSpider(scrapy.Spider):
             warc=response.meta.get(WARC_META),
         )
         return article_record(article, capture)
+
+
+def _lastmod_after(lastmod: str, fetched: datetime) -> bool:
+    """Whether a sitemap lastmod (W3C datetime, date only allowed) is later than our copy."""
+    try:
+        moment = datetime.fromisoformat(lastmod.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+        if len(lastmod.strip()) == 10:  # a date alone: changed on that day, after our copy only if later
+            return moment.date() > fetched.date()
+    return moment > fetched

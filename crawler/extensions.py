@@ -1,0 +1,107 @@
+"""Extensions: the archive's state store for the crawl, and the crawl's run summary."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from scrapy import signals
+
+from archive.state import StateStore
+
+logger = logging.getLogger(__name__)
+
+
+def archive_dir(settings) -> Path:
+    """ARCHIVE_DIR: everything a crawl writes goes below it."""
+    return Path(settings.get("ARCHIVE_DIR") or "archive-data")
+
+
+class ArchiveStateExtension:
+    """Opens ``ARCHIVE_DIR/state.sqlite3`` for the crawl; closed once the engine has stopped.
+
+    Other components reach it with ``archive_state(crawler)``: the spider asks what is
+    known, the WARC middleware records each fetch, the pipeline records article versions.
+    """
+
+    def __init__(self, crawler):
+        self.store = StateStore.in_archive(archive_dir(crawler.settings), commit_every=1)
+        if self.store.previous_session_crashed:
+            logger.warning("The previous crawl of %s did not close its state store; unsaved pages are fetched again",
+                           archive_dir(crawler.settings))
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def engine_stopped(self):
+        self.store.close()
+
+
+def archive_state(crawler) -> StateStore | None:
+    extension = crawler.get_extension(ArchiveStateExtension)
+    return extension.store if extension else None
+
+
+class CrawlSummaryExtension:
+    """Writes what the crawl did as JSON, for ``rusislam-archive run`` and for people.
+
+    The file is ``CRAWL_SUMMARY_FILE`` when set, else ``ARCHIVE_DIR/runs/{spider}-{start}.crawl.json``;
+    it is written to a temporary name and renamed, so a reader never sees half of it.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.started = datetime.now(timezone.utc)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def path(self, spider) -> Path:
+        configured = self.crawler.settings.get("CRAWL_SUMMARY_FILE")
+        if configured:
+            return Path(configured)
+        return archive_dir(self.crawler.settings) / "runs" / f"{spider.name}-{self.started:%Y%m%dT%H%M%SZ}.crawl.json"
+
+    def summary(self, spider, reason: str) -> dict:
+        stats = self.crawler.stats.get_stats()
+        by_status = {key.rsplit("/", 1)[1]: value for key, value in stats.items() if key.startswith("warc/status/")}
+        errors = {key.split("/", 2)[2]: value for key, value in stats.items() if key.startswith("errors/")}
+        return {
+            "spider": spider.name,
+            "started": _iso(self.started),
+            "finished": _iso(datetime.now(timezone.utc)),
+            "finish_reason": reason,
+            "pages": {
+                "fetched": stats.get("warc/exchanges", 0),
+                "by_status": by_status,
+                "revisits": stats.get("warc/revisits", 0),
+                "not_modified": stats.get("warc/status/304", 0),
+                "skipped_known": stats.get("incremental/skipped_known", 0),
+            },
+            "articles": {
+                "new": stats.get("articles/new", 0),
+                "changed": stats.get("articles/changed", 0),
+                "unchanged": stats.get("articles/unchanged", 0),
+            },
+            "bytes_archived": stats.get("warc/bytes_written", 0),
+            "errors": {"count": sum(errors.values()), "by_reason": errors},
+        }
+
+    def spider_closed(self, spider, reason):
+        path = self.path(spider)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(json.dumps(self.summary(spider, reason), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+        logger.info("Crawl summary written to %s", path)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,79 @@
+"""Which captured responses the article extractor runs on: one rule for the crawl and for offline runs.
+
+The spider extracts from every page that Scrapy hands to ``parse_page`` as a text response, with a
+2xx status (Scrapy's HttpErrorMiddleware drops the others), that is not a section listing.
+Offline re-extraction (``crawler.offline``) must make the same choice from a WARC record alone, so
+the rule lives here as pure functions: ``is_extraction_candidate`` (status and URL, used by both) and
+``is_text_response`` (Scrapy's choice of response class, restated without Scrapy for offline use;
+``tests/test_offline_extract.py`` checks it against Scrapy's own).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from typing import Any, Mapping
+
+from .urls import SiteUrls
+
+# Scrapy's responsetypes.CLASSES entries that are TextResponse subclasses (HTML, XML, JSON, text).
+_TEXT_MIME_TYPES = frozenset({
+    "text/html", "application/atom+xml", "application/rdf+xml", "application/rss+xml",
+    "application/xhtml+xml", "application/vnd.wap.xhtml+xml", "application/xml", "application/json",
+    "application/x-json", "application/json-amazonui-streaming", "application/javascript",
+    "application/x-javascript", "text/xml",
+})
+# Control characters that make Scrapy take a body for binary (NUL, tab, LF and CR do not).
+_BINARY_BYTES = frozenset(set(range(32)) - {0, 9, 10, 13})
+_SNIFF_SIZE = 5000
+# Python's built-in extension table only (no /etc/mime.types): the same answer on every machine.
+_MIME_TYPES = mimetypes.MimeTypes()
+
+
+def is_extraction_candidate(url: str, status: int, urls: SiteUrls) -> bool:
+    """A 2xx page that is not a section listing: the extractor decides whether it is an article."""
+    return 200 <= int(status) < 300 and not urls.is_listing(url)
+
+
+def is_text_response(headers: Any, url: str, body: bytes) -> bool:
+    """Whether Scrapy would build a TextResponse (HTML, XML, JSON, text) for this decoded response.
+
+    ``headers`` are the response headers after content decoding (Content-Encoding removed when the
+    body was decoded), as (name, value) pairs or a mapping. Scrapy tries, in order, Content-Type
+    (unless a Content-Encoding is left), the Content-Disposition file name, the URL's extension and
+    finally sniffs the body; the first that names a text type wins.
+    """
+    content_type = _last_header(headers, "Content-Type")
+    if content_type is not None and not _last_header(headers, "Content-Encoding"):
+        if _is_text_mime_type(content_type.split(";")[0].strip().lower()):
+            return True
+    disposition = _last_header(headers, "Content-Disposition")
+    if disposition is not None:
+        try:
+            file_name = disposition.split(";")[1].split("=")[1].strip("\"'")
+        except IndexError:
+            file_name = None
+        if file_name is not None and _guessed_type_is_text(file_name):
+            return True
+    if url and _guessed_type_is_text(url):
+        return True
+    return not any(byte in _BINARY_BYTES for byte in body[:_SNIFF_SIZE])
+
+
+def _is_text_mime_type(mime_type: str) -> bool:
+    return mime_type in _TEXT_MIME_TYPES or mime_type.split("/", 1)[0] == "text"
+
+
+def _guessed_type_is_text(name: str) -> bool:
+    mime_type, encoding = _MIME_TYPES.guess_type(name)
+    return bool(mime_type) and not encoding and _is_text_mime_type(mime_type)
+
+
+def _last_header(headers: Any, name: str) -> str | None:
+    """The last value of a header (Scrapy's ``Headers[name]``), case-insensitive; None when absent."""
+    wanted = name.lower()
+    items = headers.items() if isinstance(headers, Mapping) else headers or ()
+    found = None
+    for key, value in items:
+        if str(key).lower() == wanted:
+            found = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    return found
