@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy import signals
+from scrapy.utils.defer import deferred_from_coro
 
 from archive.state import StateStore
 
@@ -40,6 +42,22 @@ class ArchiveStateExtension:
 
     def engine_stopped(self):
         self.store.close()
+
+
+# What a full disk, a quota or a read-only file system raise from our writers.
+ARCHIVE_WRITE_ERRORS = (OSError, sqlite3.OperationalError)
+
+
+def stop_crawl_on_write_error(crawler, what: str, error: Exception) -> None:
+    """The archive cannot be written (disk full, read-only, quota): stop fetching what cannot be stored.
+
+    Files stay valid: the writers cut a failed write back to the last whole record or
+    line, and the engine closes them on the way out.
+    """
+    logger.error("Cannot write %s (%s); stopping the crawl: pages fetched now could not be archived", what, error)
+    crawler.stats.inc_value("errors/archive_write")
+    if crawler.stats.get_value("errors/archive_write") == 1:
+        deferred_from_coro(crawler.engine.close_spider_async(reason="archive_write_failed"))
 
 
 def archive_state(crawler) -> StateStore | None:

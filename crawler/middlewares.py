@@ -9,8 +9,8 @@ from http import HTTPStatus
 from typing import NamedTuple
 
 from scrapy import signals
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import NotConfigured
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
@@ -19,7 +19,7 @@ from archive import __version__
 from archive.state import WarcRecordRef
 from archive.warc import HttpExchange, WarcArchiveWriter, format_warc_date, sha1_payload_digest
 
-from .extensions import archive_dir, archive_state
+from .extensions import ARCHIVE_WRITE_ERRORS, archive_dir, archive_state, stop_crawl_on_write_error
 from .handlers import CAPTURE_STARTED, HTTP_REASON
 
 logger = logging.getLogger(__name__)
@@ -104,6 +104,17 @@ class WarcCaptureMiddleware:
             ip_address=str(response.ip_address) if response.ip_address else None,
             truncated="length" if "dataloss" in response.flags else None,
         )
+        try:
+            self._archive(request, response, exchange)
+        except ARCHIVE_WRITE_ERRORS as error:
+            stop_crawl_on_write_error(self.crawler, f"the archive in {self.directory}", error)
+            raise IgnoreRequest(f"not archived: {error}") from error
+        if "dataloss" in response.flags:
+            self.stats.inc_value("errors/truncated_body")
+            logger.warning("Body cut short (fewer bytes than Content-Length), archived as truncated: %s", request.url)
+        return response
+
+    def _archive(self, request, response, exchange) -> None:
         page = PageKey.of(self.crawler.spider, request)
         known = self.state.page(page.key) if self.state is not None and page else None
         digest = sha1_payload_digest(response.body)
@@ -128,7 +139,6 @@ class WarcCaptureMiddleware:
         self.stats.inc_value("warc/bytes_written", pointer.length)
         if page and self.state is not None:
             self._remember(page, request, response, exchange, digest, full_copy)
-        return response
 
     def _remember(self, page, request, response, exchange, digest, full_copy) -> None:
         if response.status >= 500 or response.status == 429:
@@ -182,6 +192,31 @@ def _standard_reason(status: int) -> str:
         return ""
 
 
+class SiteScopeMiddleware:
+    """Drops any request outside the site: another scheme, host or port, or a denied path.
+
+    Links are filtered by the spider already; this catches what a page cannot be
+    trusted with: redirects to other hosts (the redirect itself is archived, its target
+    is not fetched) and anything a future code path might schedule.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request):
+        urls = getattr(self.crawler.spider, "urls", None)
+        if urls is None or urls.in_scope(request.url):
+            return None
+        self.crawler.stats.inc_value("scope/dropped")
+        via = request.meta.get("redirect_urls")
+        logger.info("Not fetching %s: outside the site%s", request.url, f" (redirected from {via[-1]})" if via else "")
+        raise IgnoreRequest(f"outside the site: {request.url}")
+
+
 class RobotsCrawlDelayMiddleware:
     """Applies robots.txt Crawl-delay, which Scrapy reads but does not enforce.
 
@@ -228,6 +263,9 @@ class RobotsCrawlDelayMiddleware:
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's retries, spaced out: exponential backoff, and Retry-After when sent.
 
+    A body cut short (fewer bytes than Content-Length; DOWNLOAD_FAIL_ON_DATALOSS is off
+    so that it can be archived, marked WARC-Truncated) is retried like a 5xx.
+
     The wait happens in this middleware (not in the download slot), so other
     requests keep flowing while a failing page waits for its next attempt.
     """
@@ -238,7 +276,12 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX")
 
     async def process_response(self, request, response):
-        result = super().process_response(request, response)
+        if "dataloss" in response.flags and not request.meta.get("dont_retry"):
+            result = get_retry_request(
+                request, reason="truncated body", spider=self.crawler.spider, max_retry_times=self.max_retry_times
+            ) or response
+        else:
+            result = super().process_response(request, response)
         if isinstance(result, Request):
             await self._wait(result, response)
         return result

@@ -10,7 +10,7 @@ from scrapy.exceptions import DropItem
 from archive.jsonl import JsonLinesWriter
 from archive.state import WarcRecordRef
 
-from .extensions import archive_dir, archive_state
+from .extensions import ARCHIVE_WRITE_ERRORS, archive_dir, archive_state, stop_crawl_on_write_error
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +58,13 @@ class ArticleJsonLinesPipeline:
             record = self._versioned(record)
         # The line first, then the state: a crash in between leaves a line the state lacks,
         # which the next run reconciles; the other order could lose the article.
-        self._open_writer().write(record)
-        if self.state is not None:
-            self._remember_version(record)
+        try:
+            self._open_writer().write(record)
+            if self.state is not None:
+                self._remember_version(record)
+        except ARCHIVE_WRITE_ERRORS as error:
+            stop_crawl_on_write_error(self.crawler, f"article records in {self.directory}", error)
+            raise DropItem(f"article {record['id']} not written: {error}", log_level="ERROR") from error
         self.stats.inc_value("articles/written")
         return item
 

@@ -34,8 +34,12 @@ RETRY_BACKOFF_BASE = 2.0  # seconds before the first retry, doubled on each furt
 RETRY_BACKOFF_MAX = 120.0  # longest wait before a retry, Retry-After included
 DOWNLOAD_TIMEOUT = 60
 # Bounded bodies: a news page is well under a few MB; past the limit the download is dropped.
-DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024  # also bounds decompression: a gzip bomb stops here
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+EXTRACT_MAXSIZE = 8 * 1024 * 1024  # larger pages are archived but not extracted
+# A body cut short is kept (and archived marked WARC-Truncated), then retried.
+DOWNLOAD_FAIL_ON_DATALOSS = False
+REDIRECT_MAX_TIMES = 10
 
 # --- components -------------------------------------------------------------------
 DOWNLOAD_HANDLERS = {
@@ -43,6 +47,8 @@ DOWNLOAD_HANDLERS = {
     "https": "crawler.handlers.ArchivingHTTPDownloadHandler",
 }
 DOWNLOADER_MIDDLEWARES = {
+    # First on the way out: nothing leaves the crawl origin and allowed paths, not even a redirect.
+    "crawler.middlewares.SiteScopeMiddleware": 40,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     # Nearest the downloader: sees every response exactly as received, before

@@ -268,6 +268,14 @@ class NewsSiteSpider(scrapy.Spider):
             yield Request(later[0][1], callback=self.parse_page, meta={"known_streak": known_streak})
 
     def _article_record(self, response) -> dict | None:
+        if "dataloss" in response.flags:
+            logger.warning("Truncated body, archived but not extracted: %s", response.url)
+            return None
+        limit = self.crawler.settings.getint("EXTRACT_MAXSIZE")
+        if limit and len(response.body) > limit:
+            logger.warning("Page of %d bytes over EXTRACT_MAXSIZE, archived but not extracted: %s", len(response.body), response.url)
+            self.crawler.stats.inc_value("pages/too_large")
+            return None
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs]
         try:
             article = extract_article(response.body, response.url, headers, self.site)
