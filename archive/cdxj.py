@@ -225,7 +225,9 @@ def main_index(argv: list[str] | None = None) -> int:
     except (CdxjIndexError, OSError) as error:
         print(f"rusislam-archive index: {error}", file=sys.stderr)
         return 2
-    if update.rebuilt_because:
+    if update.rebuilt_because == "no index yet":
+        print("created the index")
+    elif update.rebuilt_because:
         print(f"rebuilt the index ({update.rebuilt_because})")
     print(f"{update.index_path}: {update.line_count} lines; "
           f"{len(update.indexed_files)} WARC file(s) indexed now, {len(update.failed_files)} failed")

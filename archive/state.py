@@ -411,6 +411,24 @@ class StateStore:
             self._db.execute("COMMIT")
         self._pending = 0
 
+    # -- listing walks ------------------------------------------------------------------------
+
+    @property
+    def listing_walk_incomplete(self) -> bool:
+        """True when the last crawl did not walk its listings to the end (killed, stopped, failed).
+
+        A recurring run stops walking a listing at the first pages with nothing new; that is
+        only sound when the previous walk got to the end, so after an incomplete one the next
+        run walks every listing page again (fetching only what the archive lacks).
+        """
+        return self._meta("listing_walk") == "started"
+
+    def listing_walk_started(self) -> None:
+        self._set_meta_now("listing_walk", "started")
+
+    def listing_walk_completed(self) -> None:
+        self._set_meta_now("listing_walk", "completed")
+
     def close(self) -> None:
         """Commit, mark the session as closed cleanly, checkpoint the WAL into the main file."""
         if self._db is None:

@@ -29,12 +29,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
+from archive.cdxj import CdxjIndexError, main_index, update_index
 from archive.jsonl import JsonLinesError, read_jsonl, repair_jsonl
 from archive.latest import article_files, write_latest_articles
 from archive.runlock import ArchiveLocked, RunLock
 from archive.state import StateError, StateStore, state_path
+from archive.wacz import main_wacz
 from archive.warc import recover_open_files
 
+from .offline import main_extract
 from .options import parse_duration
 
 log = logging.getLogger(__name__)
@@ -319,6 +322,17 @@ class _RunLog:
         self.handler.close()
 
 
+def _update_index(archive_dir: Path) -> dict | None:
+    """Keep the CDXJ index in step with the WARC files after every run (new files only)."""
+    try:
+        update = update_index(archive_dir)
+    except (OSError, CdxjIndexError) as error:
+        log.error("could not update the CDXJ index: %s", error)
+        return None
+    return {"file": os.path.relpath(update.index_path, archive_dir), "files_indexed": len(update.indexed_files),
+            "lines": update.line_count}
+
+
 def _utc(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -370,6 +384,7 @@ def command_run(args: argparse.Namespace) -> int:
             if finished:
                 # A finished crawl's JOBDIR would make the next run skip every URL it has seen.
                 shutil.rmtree(paths.job_dir, ignore_errors=True)
+            summary["index"] = _update_index(archive_dir)
             exit_code = EXIT_OK if finished else EXIT_CRAWL_FAILED
             ended = datetime.now(timezone.utc)
             summary.update(
@@ -483,6 +498,12 @@ COMMANDS: dict[str, Command] = {
     "run": ("update the archive: one locked, resumable crawl, for cron", _add_run_arguments, command_run),
     "articles": ("print the latest version of each article as JSON lines", _add_articles_arguments, command_articles),
 }
+# Tools with a command line of their own (each parses its arguments): name -> (help, main(argv)).
+TOOLS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
+    "index": ("update ARCHIVE_DIR/indexes/index.cdxj (CDXJ, as pywb reads it) with new WARC files", main_index),
+    "wacz": ("package the archive as a WACZ file (WARCs, CDXJ index, pages, datapackage)", main_wacz),
+    "extract": ("re-extract articles from WARC files offline, with the crawl's own extractor", main_extract),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -494,6 +515,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, add_arguments, _handler) in COMMANDS.items():
         add_arguments(subparsers.add_parser(name, help=help_text, description=help_text))
+    for name, (help_text, _main) in TOOLS.items():
+        subparsers.add_parser(name, help=help_text + f" (see: rusislam-archive {name} --help)")
     return parser
 
 
@@ -521,6 +544,9 @@ def _log_warnings_to_stderr() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _log_warnings_to_stderr()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in TOOLS:
+        return TOOLS[argv[0]][1](argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = COMMANDS[args.command][2]

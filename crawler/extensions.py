@@ -90,7 +90,7 @@ class CrawlSummaryExtension:
     def summary(self, spider, reason: str) -> dict:
         stats = self.crawler.stats.get_stats()
         by_status = {key.rsplit("/", 1)[1]: value for key, value in stats.items() if key.startswith("warc/status/")}
-        errors = {key.split("/", 2)[2]: value for key, value in stats.items() if key.startswith("errors/")}
+        errors = {key.split("/", 1)[1]: value for key, value in stats.items() if key.startswith("errors/")}
         return {
             "spider": spider.name,
             "started": _iso(self.started),

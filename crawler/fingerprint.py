@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from weakref import WeakKeyDictionary
 
+from scrapy.dupefilters import RFPDupeFilter
 from scrapy.utils.request import RequestFingerprinter
 
 
@@ -32,3 +33,16 @@ class CanonicalRequestFingerprinter:
             key = b"\n".join((request.method.encode(), urls.canonical_key(request.url).encode("utf-8"), request.body or b""))
             self._cache[request] = hashlib.sha1(key).digest()
         return self._cache[request]
+
+
+class RunDupeFilter(RFPDupeFilter):
+    """Scrapy's duplicate filter, kept for one process only (not written to JOBDIR).
+
+    A seen-set saved at a kill holds requests that never completed; resuming with it
+    would never ask them again. What earlier runs archived is skipped by the spider
+    through the state store instead.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(None, debug=crawler.settings.getbool("DUPEFILTER_DEBUG"), fingerprinter=crawler.request_fingerprinter)

@@ -9,6 +9,7 @@ from http import HTTPStatus
 from typing import NamedTuple
 
 from scrapy import signals
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request
@@ -119,7 +120,10 @@ class WarcCaptureMiddleware:
         known = self.state.page(page.key) if self.state is not None and page else None
         digest = sha1_payload_digest(response.body)
         original = known.warc if known is not None and known.payload_digest else None
-        if original is not None and (response.status == 304 or (response.status == 200 and digest == known.payload_digest)):
+        truncated = "dataloss" in response.flags  # never a revisit: it is not the payload it refers to
+        if original is not None and not truncated and (
+            response.status == 304 or (response.status == 200 and digest == known.payload_digest)
+        ):
             pointer = self.writer.write_revisit(
                 exchange,
                 refers_to_uri=original.target_uri,
@@ -141,8 +145,9 @@ class WarcCaptureMiddleware:
             self._remember(page, request, response, exchange, digest, full_copy)
 
     def _remember(self, page, request, response, exchange, digest, full_copy) -> None:
-        if response.status >= 500 or response.status == 429:
-            self.state.record_failure(page.key, request.url, f"HTTP {response.status}", page.kind)
+        if response.status >= 500 or response.status == 429 or "dataloss" in response.flags:
+            reason = "truncated body" if "dataloss" in response.flags else f"HTTP {response.status}"
+            self.state.record_failure(page.key, request.url, reason, page.kind)
             return
         self.state.record_fetch(
             page.key,
@@ -158,6 +163,8 @@ class WarcCaptureMiddleware:
 
     def process_exception(self, request, exception):
         """No response, nothing to archive: remember the failure so the next run tries again."""
+        if isinstance(exception, IgnoreRequest):  # dropped on purpose (scope, robots.txt), not a failure
+            return
         reason = f"{type(exception).__name__}: {exception}".strip()
         self.stats.inc_value(f"errors/{type(exception).__name__}")
         page = PageKey.of(self.crawler.spider, request)
@@ -215,6 +222,25 @@ class SiteScopeMiddleware:
         via = request.meta.get("redirect_urls")
         logger.info("Not fetching %s: outside the site%s", request.url, f" (redirected from {via[-1]})" if via else "")
         raise IgnoreRequest(f"outside the site: {request.url}")
+
+
+class LoggingRedirectMiddleware(RedirectMiddleware):
+    """Scrapy's redirects, with loops and over-long chains logged and counted, not dropped silently."""
+
+    def process_response(self, request, response):
+        try:
+            result = super().process_response(request, response)
+        except IgnoreRequest:
+            chain = [*request.meta.get("redirect_urls", []), request.url]
+            logger.warning("Redirect chain longer than %d, given up: %s", self.max_redirect_times, " -> ".join(chain))
+            self.crawler.stats.inc_value("errors/redirect_max")
+            raise
+        if isinstance(result, Request) and result.url in result.meta.get("redirect_urls", ()):
+            chain = [*result.meta["redirect_urls"], result.url]
+            logger.warning("Redirect loop, given up: %s", " -> ".join(chain))
+            self.crawler.stats.inc_value("errors/redirect_loop")
+            raise IgnoreRequest(f"redirect loop at {result.url}")
+        return result
 
 
 class RobotsCrawlDelayMiddleware:

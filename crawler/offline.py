@@ -4,14 +4,24 @@ When the extractor improves, ``rusislam-archive extract WARC... -o articles.json
 archive instead of the site. For each response record it makes the choice the spider makes
 (``crawler.extract.candidates``: a 2xx text response that is not a listing page), removes the
 Content-Encoding as Scrapy did before the spider saw the body, runs ``extract_article`` with the
-response headers, and builds the record with ``article_record``. A second record with an ``id``
-already written is dropped, as the crawl's pipeline does within a run.
+response headers, and builds the record with ``article_record``. Truncated records (WARC-Truncated)
+and bodies over the crawl's ``EXTRACT_MAXSIZE`` are skipped, as the spider skips them.
+
+Versions, as the crawl's pipeline keeps them with its state store: the captures are read as the
+archive's history, oldest first. Within one crawl run (a WARC file with serial ``00000`` starts a
+run, see ``archive.warc`` file names) a second record with an ``id`` already seen is dropped; across
+runs an article whose ``content_sha1`` did not change writes no line, a changed one a line with
+``version`` + 1 and ``previous_sha1``. So re-extracting all of an archive's WARC files gives the
+lines of all its runs; re-extracting a part starts the history at that part. The ids and hashes of
+the articles seen are kept in memory (about 100 bytes per article); captures are streamed.
 
 Fields compared with the crawl's records:
 - ``fetched_at``: the response record's WARC-Date, which is the capture start the crawl used; both
   are written to the second, so they are equal.
 - ``warc``: the pointer of the response record read, the record the crawl pointed to.
-- ``extractor``: the extractor version running now (the point of re-extracting).
+- ``extractor``: the extractor version running now (the point of re-extracting);
+- ``version``, ``previous_sha1``: counted over the WARC files given (above), not read from the
+  archive's state store, so they follow the new extractor's view of what changed.
 Revisit records carry no body and are not re-extracted: the article came from the capture they
 refer to. Records are written in WARC order (files in the order given, a directory's files sorted
 by name), also with ``--jobs N``, so the output is deterministic.
@@ -30,6 +40,7 @@ import argparse
 import logging
 import multiprocessing
 import os
+import re
 import sys
 from collections import deque
 from dataclasses import dataclass, field
@@ -39,12 +50,13 @@ from typing import Iterable, Iterator
 from urllib.parse import urlsplit
 
 from archive.jsonl import JsonLinesWriter
-from archive.reader import StoredRecord, WarcReadError, decode_content, iter_responses
+from archive.reader import MAX_DECODED_SIZE, StoredRecord, WarcReadError, decode_content, iter_responses
 from archive.warc import WarcPointer
 from crawler.extract.article import Capture, article_record, extract_article
-from crawler.extract.candidates import is_extraction_candidate, is_text_response
+from crawler.extract.candidates import extraction_skip_reason, is_text_response
 from crawler.extract.siteconfig import ConfigError, SiteConfig, load_site_config
 from crawler.extract.urls import SiteUrls
+from crawler.settings import EXTRACT_MAXSIZE
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +86,17 @@ class ExtractionSummary:
     captures_examined: int = 0
     articles: int = 0
     duplicates: int = 0
+    unchanged: int = 0
     failed: int = 0
     files: list[str] = field(default_factory=list)
 
 
-class SiteResolver:
-    """The site config for a capture's URL: the configured site, or the same site on a mirror's origin."""
+class OfflineExtractor:
+    """The crawl's extraction choices for one site: its config (or a mirror's) and the size limit."""
 
-    def __init__(self, site: str | os.PathLike | SiteConfig, base_url: str | None = None):
+    def __init__(self, site: str | os.PathLike | SiteConfig, base_url: str | None = None,
+                 max_size: int = EXTRACT_MAXSIZE):
+        self.max_size = max_size
         self.site = site if isinstance(site, SiteConfig) else load_site_config(site)
         fixed = self.site.with_origin(base_url) if base_url else None
         self.fixed = (fixed, SiteUrls(fixed)) if fixed else None
@@ -89,6 +104,7 @@ class SiteResolver:
         self._mirrors: dict[str, tuple[SiteConfig, SiteUrls]] = {}
 
     def for_url(self, url: str) -> tuple[SiteConfig, SiteUrls]:
+        """The configured site, or the same site on the origin of a mirror the URL comes from."""
         if self.fixed is not None:
             return self.fixed
         if self._own[1].is_own(url):
@@ -102,6 +118,38 @@ class SiteResolver:
             mirror_site = self.site.with_origin(origin)
             mirror = self._mirrors[origin] = (mirror_site, SiteUrls(mirror_site))
         return mirror
+
+
+    def record_for(self, capture: CapturedResponse) -> dict | None:
+        """The article record the crawl made of this capture, or None (not extracted, not an article)."""
+        site, urls = self.for_url(capture.url)
+        codings = ", ".join(value for name, value in capture.headers if name.lower() == "content-encoding")
+        try:
+            # Bounded by the extraction limit: a larger page is not extracted, so it need not be decoded whole.
+            body = decode_content(capture.payload, codings, strict=not capture.truncated,
+                                  max_size=self.max_size or MAX_DECODED_SIZE)
+        except WarcReadError as error:
+            log.warning("Not extracted: %s: %s", capture.url, error)
+            return None
+        reason = extraction_skip_reason(capture.url, capture.status, urls, body_size=len(body),
+                                        truncated=bool(capture.truncated), max_size=self.max_size)
+        # Scrapy removes Content-Encoding once it has decoded the body; the spider sees the rest.
+        headers = [(name, value) for name, value in capture.headers if name.lower() != "content-encoding"]
+        if reason is None and not is_text_response(headers, capture.url, body):
+            reason = "not a text response"
+        if reason is not None:
+            log.debug("Not extracted (%s): %s", reason, capture.url)
+            return None
+        try:
+            fetched_at = datetime.fromisoformat(capture.warc_date.replace("Z", "+00:00"))
+        except ValueError:
+            log.warning("Bad WARC-Date %r on %s, no record", capture.warc_date, capture.url)
+            return None
+        article = extract_article(body, capture.url, headers, site)
+        if article is None:
+            return None
+        return article_record(article, Capture(url=capture.url, fetched_at=fetched_at,
+                                               http_status=capture.status, warc=capture.pointer))
 
 
 def capture_from_record(record: StoredRecord, pointer: WarcPointer) -> CapturedResponse | None:
@@ -120,69 +168,89 @@ def capture_from_record(record: StoredRecord, pointer: WarcPointer) -> CapturedR
     )
 
 
-def record_for_capture(capture: CapturedResponse, resolver: SiteResolver) -> dict | None:
-    """The article record the crawl wrote for this capture, or None (not an article, or unreadable)."""
-    site, urls = resolver.for_url(capture.url)
-    if not is_extraction_candidate(capture.url, capture.status, urls):
-        return None
-    codings = ", ".join(value for name, value in capture.headers if name.lower() == "content-encoding")
-    try:
-        body = decode_content(capture.payload, codings, strict=not capture.truncated)
-    except WarcReadError as error:
-        log.warning("Cannot decode %s, no record: %s", capture.url, error)
-        return None
-    # Scrapy removes Content-Encoding once it has decoded the body; the spider sees the rest.
-    headers = [(name, value) for name, value in capture.headers if name.lower() != "content-encoding"]
-    if not is_text_response(headers, capture.url, body):
-        return None
-    try:
-        fetched_at = datetime.fromisoformat(capture.warc_date.replace("Z", "+00:00"))
-    except ValueError:
-        log.warning("Bad WARC-Date %r on %s, no record", capture.warc_date, capture.url)
-        return None
-    article = extract_article(body, capture.url, headers, site)
-    if article is None:
-        return None
-    return article_record(article, Capture(url=capture.url, fetched_at=fetched_at,
-                                           http_status=capture.status, warc=capture.pointer))
+class ArticleVersions:
+    """The crawl pipeline's rules for which lines to write: once per run, then only when changed."""
+
+    def __init__(self) -> None:
+        self.current: dict[str, tuple[int, str]] = {}  # id -> (version, content_sha1)
+        self.in_run: set[str] = set()
+        self.duplicates = 0
+        self.unchanged = 0
+
+    def new_run(self) -> None:
+        self.in_run.clear()
+
+    def versioned(self, record: dict) -> dict | None:
+        """The record with ``version`` and ``previous_sha1``, or None when the crawl wrote no line."""
+        article_id = record["id"]
+        if article_id in self.in_run:
+            self.duplicates += 1
+            log.info("article %s already seen in this run, dropped (%s)", article_id, record["url"])
+            return None
+        self.in_run.add(article_id)
+        current = self.current.get(article_id)
+        if current is not None and current[1] == record["content_sha1"]:
+            self.unchanged += 1
+            return None
+        record["version"] = 1 if current is None else current[0] + 1
+        record["previous_sha1"] = None if current is None else current[1]
+        self.current[article_id] = (record["version"], record["content_sha1"])
+        return record
+
+
+# WARC file names of archive.warc: {prefix}-{17-digit time}-{serial}-{host}-{pid}.warc.gz; serial 0 opens a run.
+_WARC_SERIAL = re.compile(r"-\d{17}-(?P<serial>\d{5,})-.+-\d+\.warc(?:\.gz)?$")
+
+
+def starts_run(warc_file_name: str) -> bool:
+    """Whether a WARC file is the first of a crawl run (a file not named by our writer is its own run)."""
+    match = _WARC_SERIAL.search(warc_file_name)
+    return match is None or int(match.group("serial")) == 0
 
 
 # --- worker processes -------------------------------------------------------------------------
 
-_worker_resolver: SiteResolver | None = None
+_worker_extractor: OfflineExtractor | None = None
 
 
-def _init_worker(site: str, base_url: str | None) -> None:
+def _init_worker(site: str, base_url: str | None, max_size: int) -> None:
     """Load the site config once per worker process."""
-    global _worker_resolver
-    _worker_resolver = SiteResolver(site, base_url)
+    global _worker_extractor
+    _worker_extractor = OfflineExtractor(site, base_url, max_size)
 
 
-def _extract_in_worker(capture: CapturedResponse) -> tuple[dict | None, bool]:
+def _extract_logged(extractor: OfflineExtractor, capture: CapturedResponse) -> tuple[dict | None, bool]:
     """(record or None, failed?) for one capture; an unexpected error is logged, never raised."""
     try:
-        return record_for_capture(capture, _worker_resolver), False
+        return extractor.record_for(capture), False
     except Exception:
         log.exception("Extraction failed, no record: %s", capture.url)
         return None, True
 
 
-def iter_article_records(warc_paths: Iterable[str | os.PathLike], site: str = DEFAULT_SITE, *,
-                         base_url: str | None = None, jobs: int = 1,
+def _extract_in_worker(capture: CapturedResponse) -> tuple[dict | None, bool]:
+    return _extract_logged(_worker_extractor, capture)
+
+
+def iter_article_records(warc_paths: Iterable[str | os.PathLike], site: str | SiteConfig = DEFAULT_SITE, *,
+                         base_url: str | None = None, jobs: int = 1, max_size: int = EXTRACT_MAXSIZE,
                          summary: ExtractionSummary | None = None) -> Iterator[dict]:
-    """Article records of the WARC files, in WARC order, each ``id`` once.
+    """The article lines the crawl runs wrote for these WARC files, in WARC order.
 
     ``jobs`` > 1 extracts in that many processes; at most ``jobs * TASKS_IN_FLIGHT_PER_JOB``
     captures are in flight, so memory does not grow with the archive.
     """
     summary = summary if summary is not None else ExtractionSummary()
-    seen_ids: set[str] = set()
+    versions = ArticleVersions()
+    extractor = OfflineExtractor(site, base_url, max_size)
 
-    def captures() -> Iterator[CapturedResponse]:
+    def captures() -> Iterator[CapturedResponse | str]:
+        """The 2xx captures, with the name of each WARC file before its first record."""
         for record, pointer in iter_responses(list(warc_paths)):
             summary.responses += 1
-            if pointer.file not in summary.files:
+            if not summary.files or summary.files[-1] != pointer.file:
                 summary.files.append(pointer.file)
+                yield pointer.file
             capture = capture_from_record(record, pointer)
             if capture is not None:
                 summary.captures_examined += 1
@@ -191,45 +259,52 @@ def iter_article_records(warc_paths: Iterable[str | os.PathLike], site: str = DE
     def keep(result: tuple[dict | None, bool]) -> Iterator[dict]:
         record, failed = result
         summary.failed += failed
-        if record is None:
+        if record is not None and versions.versioned(record) is not None:
+            summary.articles += 1
+            yield record
+
+    def file_started(name: str) -> None:
+        if starts_run(name):
+            versions.new_run()
+
+    try:
+        if jobs <= 1:
+            for item in captures():
+                if isinstance(item, str):
+                    file_started(item)
+                else:
+                    yield from keep(_extract_logged(extractor, item))
             return
-        if record["id"] in seen_ids:
-            summary.duplicates += 1
-            log.info("article %s already written in this run, dropped (%s)", record["id"], record["url"])
-            return
-        seen_ids.add(record["id"])
-        summary.articles += 1
-        yield record
 
-    if jobs <= 1:
-        resolver = SiteResolver(site, base_url)
-        for capture in captures():
-            try:
-                result = record_for_capture(capture, resolver), False
-            except Exception:
-                log.exception("Extraction failed, no record: %s", capture.url)
-                result = None, True
-            yield from keep(result)
-        return
+        site_arg = str(extractor.site.path)
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        with context.Pool(jobs, initializer=_init_worker, initargs=(site_arg, base_url, max_size)) as pool:
+            pending: deque = deque()  # file names and AsyncResults, in WARC order
 
-    site_arg = str(site.path) if isinstance(site, SiteConfig) else str(site)
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with context.Pool(jobs, initializer=_init_worker, initargs=(site_arg, base_url)) as pool:
-        pending: deque = deque()
-        for capture in captures():
-            pending.append(pool.apply_async(_extract_in_worker, (capture,)))
-            if len(pending) >= jobs * TASKS_IN_FLIGHT_PER_JOB:
-                yield from keep(pending.popleft().get())
-        while pending:
-            yield from keep(pending.popleft().get())
+            def drain(keep_at_most: int) -> Iterator[dict]:
+                while len(pending) > keep_at_most:
+                    item = pending.popleft()
+                    if isinstance(item, str):
+                        file_started(item)
+                    else:
+                        yield from keep(item.get())
+
+            for item in captures():
+                pending.append(item if isinstance(item, str) else pool.apply_async(_extract_in_worker, (item,)))
+                yield from drain(jobs * TASKS_IN_FLIGHT_PER_JOB)
+            yield from drain(0)
+    finally:
+        summary.duplicates, summary.unchanged = versions.duplicates, versions.unchanged
 
 
-def extract_to_jsonl(warc_paths: Iterable[str | os.PathLike], output: str | os.PathLike, site: str = DEFAULT_SITE, *,
-                     base_url: str | None = None, jobs: int = 1) -> ExtractionSummary:
+def extract_to_jsonl(warc_paths: Iterable[str | os.PathLike], output: str | os.PathLike,
+                     site: str | SiteConfig = DEFAULT_SITE, *, base_url: str | None = None, jobs: int = 1,
+                     max_size: int = EXTRACT_MAXSIZE) -> ExtractionSummary:
     """Write the article records of the WARC files to ``output`` (JSON Lines, whole lines)."""
     summary = ExtractionSummary()
     with JsonLinesWriter(output) as writer:
-        for record in iter_article_records(warc_paths, site, base_url=base_url, jobs=jobs, summary=summary):
+        for record in iter_article_records(warc_paths, site, base_url=base_url, jobs=jobs, max_size=max_size,
+                                           summary=summary):
             writer.write(record)
     return summary
 
@@ -249,6 +324,9 @@ def main_extract(argv: list[str] | None = None) -> int:
     parser.add_argument("--site", default=DEFAULT_SITE, help="site name (config/sites/NAME.yaml) or YAML path")
     parser.add_argument("--base-url", help="the mirror origin the WARC files were crawled from "
                                            "(default: inferred from each record's URL)")
+    parser.add_argument("--max-size", type=int, default=EXTRACT_MAXSIZE,
+                        help="pages larger than this many bytes (decoded) are not extracted; the crawl's "
+                             f"EXTRACT_MAXSIZE, {EXTRACT_MAXSIZE} unless the crawl was given another (0: no limit)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
@@ -258,21 +336,24 @@ def main_extract(argv: list[str] | None = None) -> int:
 
     if args.jobs < 1:
         return fail(f"--jobs must be at least 1, got {args.jobs}")
+    if args.max_size < 0:
+        return fail(f"--max-size must be 0 or more, got {args.max_size}")
     missing = [str(path) for path in args.warcs if not path.exists()]
     if missing:
         return fail(f"no such WARC file or directory: {', '.join(missing)}")
     if args.output.exists() and args.output.stat().st_size and not args.overwrite:
         return fail(f"{args.output} exists; pass --overwrite to replace it")
     try:
-        resolver = SiteResolver(args.site, args.base_url)  # fail early on a bad config or base URL
+        extractor = OfflineExtractor(args.site, args.base_url)  # fail early on a bad config or base URL
     except (ConfigError, OSError, ValueError) as error:
         return fail(str(error))
     if args.output.exists():
         args.output.unlink()
-    summary = extract_to_jsonl(args.warcs, args.output, str(resolver.site.path),
-                               base_url=args.base_url, jobs=args.jobs)
+    summary = extract_to_jsonl(args.warcs, args.output, extractor.site, base_url=args.base_url, jobs=args.jobs,
+                               max_size=args.max_size)
     print(f"{args.output}: {summary.articles} article records from {summary.responses} responses in "
-          f"{len(summary.files)} WARC file(s); {summary.duplicates} duplicate(s) dropped, "
+          f"{len(summary.files)} WARC file(s); {summary.duplicates} duplicate(s) in a run and "
+          f"{summary.unchanged} unchanged article(s) dropped, "
           f"{summary.failed} extraction failure(s)", file=sys.stderr)
     if not summary.files:
         return fail("no WARC records read (are these WARC files?)")

@@ -37,6 +37,7 @@ DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024  # also bounds decompression: a gzip bomb stops here
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 EXTRACT_MAXSIZE = 8 * 1024 * 1024  # larger pages are archived but not extracted
+EXTRACT_WORKERS = 1  # extraction processes beside the crawl (0: extract in the crawl process)
 # A body cut short is kept (and archived marked WARC-Truncated), then retried.
 DOWNLOAD_FAIL_ON_DATALOSS = False
 REDIRECT_MAX_TIMES = 10
@@ -51,11 +52,16 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SiteScopeMiddleware": 40,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.LoggingRedirectMiddleware": 600,
     # Nearest the downloader: sees every response exactly as received, before
     # HttpCompressionMiddleware (590) decodes it and before redirects and retries.
     "crawler.middlewares.WarcCaptureMiddleware": 950,
     "crawler.middlewares.RobotsCrawlDelayMiddleware": 960,
 }
+# JOBDIR keeps the request queue of a killed run, not its seen-set: requests that were in
+# flight at the kill must be asked again. Pages the archive holds are skipped by the state store.
+DUPEFILTER_CLASS = "crawler.fingerprint.RunDupeFilter"
 REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.CanonicalRequestFingerprinter"
 EXTENSIONS = {
     "crawler.extensions.ArchiveStateExtension": 100,

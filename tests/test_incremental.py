@@ -209,4 +209,5 @@ def test_killed_run_resumes_and_archives_every_article_once(tmp_path):
             assert check.returncode == 0, check.stdout + check.stderr
         lines = lines_of(sorted((archive / "articles").glob("*.jsonl")))
         ids = [line["id"] for line in lines]
-        assert len(ids) == len(set(ids)) == len(mirror.site.articles), "an article is missing or was written twice"
+        written = sorted(line["canonical_url"] for line in lines)
+        assert len(ids) == len(set(ids)) == len(mirror.site.articles), f"an article is missing or was written twice: {written}"

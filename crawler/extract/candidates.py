@@ -1,11 +1,12 @@
 """Which captured responses the article extractor runs on: one rule for the crawl and for offline runs.
 
-The spider extracts from every page that Scrapy hands to ``parse_page`` as a text response, with a
-2xx status (Scrapy's HttpErrorMiddleware drops the others), that is not a section listing.
-Offline re-extraction (``crawler.offline``) must make the same choice from a WARC record alone, so
-the rule lives here as pure functions: ``is_extraction_candidate`` (status and URL, used by both) and
-``is_text_response`` (Scrapy's choice of response class, restated without Scrapy for offline use;
-``tests/test_offline_extract.py`` checks it against Scrapy's own).
+The spider extracts from a page that Scrapy hands to ``parse_page`` as a text response, with a 2xx
+status (Scrapy's HttpErrorMiddleware drops the others), that is not a section listing, whose body
+arrived whole and is not over ``EXTRACT_MAXSIZE``. Offline re-extraction (``crawler.offline``) must
+make the same choice from a WARC record alone, so the rule lives here as pure functions:
+``extraction_skip_reason`` (status, URL, truncation, size) and ``is_text_response`` (Scrapy's choice
+of response class, restated without Scrapy; ``tests/test_offline_extract.py`` checks it against
+Scrapy's own).
 """
 
 from __future__ import annotations
@@ -29,9 +30,22 @@ _SNIFF_SIZE = 5000
 _MIME_TYPES = mimetypes.MimeTypes()
 
 
-def is_extraction_candidate(url: str, status: int, urls: SiteUrls) -> bool:
-    """A 2xx page that is not a section listing: the extractor decides whether it is an article."""
-    return 200 <= int(status) < 300 and not urls.is_listing(url)
+def extraction_skip_reason(url: str, status: int, urls: SiteUrls, *, body_size: int, truncated: bool = False,
+                           max_size: int = 0) -> str | None:
+    """Why a response is archived but not given to the extractor, or None when it is given to it.
+
+    ``body_size`` is the size after content decoding; ``max_size`` 0 means no limit. Whether the
+    page is an article is the extractor's decision, not this one.
+    """
+    if not 200 <= int(status) < 300:
+        return f"HTTP status {status}"
+    if urls.is_listing(url):
+        return "listing page"
+    if truncated:
+        return "truncated body"
+    if max_size and body_size > max_size:
+        return f"page of {body_size} bytes over EXTRACT_MAXSIZE ({max_size} bytes)"
+    return None
 
 
 def is_text_response(headers: Any, url: str, body: bytes) -> bool:

@@ -22,7 +22,7 @@ the archive already holds is not requested again unless a sitemap says it change
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import scrapy
 from scrapy import signals
@@ -31,11 +31,14 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.response import get_base_url
 from scrapy.utils.sitemap import Sitemap
 
-from crawler.extract.article import Capture, article_record, extract_article
+from archive.reader import read_record
+from crawler.extract.article import Capture, article_record
+from crawler.extract.candidates import extraction_skip_reason
 from crawler.extract.siteconfig import SiteConfig, load_site_config
 from crawler.extract.urls import SiteUrls
 
-from ..extensions import archive_state
+from ..extensions import archive_dir, archive_state
+from ..extraction import ExtractionPool
 from ..handlers import CAPTURE_STARTED
 from ..middlewares import PAGE_KIND, PAYLOAD_UNCHANGED, WARC_META
 from ..options import parse_duration, parse_flag
@@ -82,9 +85,11 @@ class NewsSiteSpider(scrapy.Spider):
         self.urls = SiteUrls(self.site)
         self.allowed_domains = [self.site.origin.split("://", 1)[1].split(":")[0].strip("[]")]
         self.canonical_seen: set[str] = set()
+        self.new_keys: set[str] = set()  # pages requested in this run because the archive lacked them
         self.full = parse_flag(full, "full")
         self.revisit_after = parse_duration(revisit_after) if revisit_after else None
         self.started = datetime.now(timezone.utc)
+        self._extraction: ExtractionPool | None = None
 
     def _parse_languages(self, languages: str | None) -> tuple[str, ...]:
         if not languages:
@@ -104,6 +109,12 @@ class NewsSiteSpider(scrapy.Spider):
 
     # --- discovery -------------------------------------------------------------
     async def start(self):
+        state = self.archive_state
+        if state is not None:
+            if state.listing_walk_incomplete and not self.full:
+                logger.info("The previous crawl did not finish: walking every listing page this time")
+                self.full = True
+            state.listing_walk_started()
         for code in self.languages:
             for path in self.site.languages[code].start_urls:
                 yield Request(self.site.origin + path, callback=self.parse_page)
@@ -115,6 +126,40 @@ class NewsSiteSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("incremental/retry_failed")
                 callback = self.parse_sitemap if page.kind == "sitemap" else self.parse_page
                 yield Request(url, callback=callback, meta={PAGE_KIND: page.kind}, dont_filter=True)
+        async for item_or_request in self._finish_interrupted_extractions():
+            yield item_or_request
+
+    async def _finish_interrupted_extractions(self):
+        """Article pages an interrupted run archived but never extracted: extract them from the WARC.
+
+        A run killed between archiving a page and writing its record leaves the page known
+        (so it is not fetched again) without its article; the archive holds the page, so the
+        record is made from there. A page whose copy cannot be read is fetched again.
+        """
+        state = self.archive_state
+        if state is None:
+            return
+        recorded = state.known_article_keys()
+        for key in state.known_page_keys(kind="article"):
+            page = state.page(key)
+            if page.status != 200 or self.urls.article_id(page.url) in recorded:
+                continue
+            self.crawler.stats.inc_value("incremental/extraction_resumed")
+            try:
+                stored = read_record(archive_dir(self.crawler.settings) / "warc", page.warc)
+                body = stored.content()
+            except (OSError, ValueError, TypeError) as error:
+                logger.warning("Archived copy of %s unreadable (%s): fetching it again", page.url, error)
+                url = self.urls.to_crawl_url(page.url)
+                if url:
+                    yield Request(url, callback=self.parse_page, dont_filter=True)
+                continue
+            article = await self.extraction.extract(body, page.url, stored.header_list)
+            if article is not None:
+                capture = Capture(url=page.url, fetched_at=_parse_iso(page.warc.warc_date), http_status=page.status,
+                                  warc={"file": page.warc.file, "offset": page.warc.offset,
+                                        "length": page.warc.length, "record_id": page.warc.record_id})
+                yield article_record(article, capture)
 
     def _sitemap_request(self, url: str) -> Request:
         return Request(url, callback=self.parse_sitemap, meta={PAGE_KIND: "sitemap"})
@@ -167,12 +212,12 @@ class NewsSiteSpider(scrapy.Spider):
         Listing pages are always fetched. A known page is refetched, conditionally, when
         a sitemap's lastmod is newer than our copy or ``revisit_after`` has passed.
         """
-        known = None if self.urls.is_listing(url) else self._archived(url)
+        key = self.urls.canonical_key(url)
+        known = None if self.urls.is_listing(url) or key in self.new_keys else self._archived(url)
         if known is None:
+            self.new_keys.add(key)  # new to the archive: the duplicate filter handles repeats
             return Request(url, callback=self.parse_page)
-        fetched = datetime.fromisoformat(known.fetched_at.replace("Z", "+00:00"))
-        if fetched >= self.started:  # fetched earlier in this run: the duplicate filter drops it
-            return Request(url, callback=self.parse_page)
+        fetched = _parse_iso(known.fetched_at)
         changed = lastmod is not None and _lastmod_after(lastmod, fetched)
         due = self.revisit_after is not None and self.started - fetched >= self.revisit_after
         if not (changed or due):
@@ -187,22 +232,14 @@ class NewsSiteSpider(scrapy.Spider):
         return Request(url, callback=self.parse_page, headers=headers)
 
     def _archived(self, url: str):
-        """The page's state when the archive holds a good copy of it, else None.
-
-        An article page counts only once its record is written too: a crash between
-        archiving the page and writing its line must not lose the article.
-        """
+        """The page's state when the archive holds a good copy of it, else None."""
         known = self.archive_state.page(self.urls.canonical_key(url)) if self.archive_state else None
-        if known is None or not known.fetched_at or known.failures:
-            return None
-        if known.status == 200 and self.urls.is_article(url) and not self._article_recorded(url):
-            return None
-        return known
+        return known if known is not None and known.fetched_at and not known.failures else None
 
     def _article_recorded(self, url: str) -> bool:
         return self.archive_state is not None and self.archive_state.article(self.urls.article_id(url)) is not None
 
-    def parse_page(self, response):
+    async def parse_page(self, response):
         if not isinstance(response, TextResponse):
             logger.info("Not an HTML page, archived only: %s (%s)", response.url, response.headers.get("Content-Type"))
             return
@@ -210,14 +247,15 @@ class NewsSiteSpider(scrapy.Spider):
         canonical = self._canonical_url(response)
         if canonical:
             self.canonical_seen.add(self.urls.canonical_key(canonical))
+        follow = self._follow_listing(response) if self.urls.is_listing(response.url) else self._follow_links(response)
+        for request in follow:
+            yield request
         if self.urls.is_listing(response.url):
-            yield from self._follow_listing(response)
             return
-        yield from self._follow_links(response)
         if response.meta.get(PAYLOAD_UNCHANGED) and (not self.urls.is_article(response.url) or self._article_recorded(response.url)):
             self.crawler.stats.inc_value("articles/unchanged_payload")
             return
-        record = self._article_record(response)
+        record = await self._article_record(response)
         if record is not None:
             yield record
 
@@ -254,7 +292,10 @@ class NewsSiteSpider(scrapy.Spider):
         links = self._links(response)
         listing_pages = [url for url in links if self.urls.is_listing(url)]
         others = [url for url in links if not self.urls.is_listing(url)]
-        new_articles = sum(1 for url in others if self.urls.is_article(url) and self._archived(url) is None)
+        new_articles = sum(
+            1 for url in others
+            if self.urls.is_article(url) and (self.urls.canonical_key(url) in self.new_keys or self._archived(url) is None)
+        )
         known_streak = 0 if new_articles else response.meta.get("known_streak", 0) + 1
         yield from self._follow_links(response, others)
         limit = self.crawler.settings.getint("LISTING_KNOWN_PAGES_BEFORE_STOP")
@@ -267,18 +308,30 @@ class NewsSiteSpider(scrapy.Spider):
         if later:
             yield Request(later[0][1], callback=self.parse_page, meta={"known_streak": known_streak})
 
-    def _article_record(self, response) -> dict | None:
-        if "dataloss" in response.flags:
-            logger.warning("Truncated body, archived but not extracted: %s", response.url)
-            return None
-        limit = self.crawler.settings.getint("EXTRACT_MAXSIZE")
-        if limit and len(response.body) > limit:
-            logger.warning("Page of %d bytes over EXTRACT_MAXSIZE, archived but not extracted: %s", len(response.body), response.url)
-            self.crawler.stats.inc_value("pages/too_large")
+    @property
+    def extraction(self) -> ExtractionPool:
+        if self._extraction is None:
+            self._extraction = ExtractionPool(self.site, self.crawler.settings.getint("EXTRACT_WORKERS"))
+        return self._extraction
+
+    def closed(self, reason):
+        if self._extraction is not None:
+            self._extraction.close()
+        if reason == "finished" and self.archive_state is not None:
+            self.archive_state.listing_walk_completed()
+
+    async def _article_record(self, response) -> dict | None:
+        skip = extraction_skip_reason(
+            response.url, response.status, self.urls, body_size=len(response.body),
+            truncated="dataloss" in response.flags, max_size=self.crawler.settings.getint("EXTRACT_MAXSIZE"),
+        )
+        if skip:
+            logger.warning("Archived but not extracted (%s): %s", skip, response.url)
+            self.crawler.stats.inc_value("pages/not_extracted")
             return None
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs]
         try:
-            article = extract_article(response.body, response.url, headers, self.site)
+            article = await self.extraction.extract(response.body, response.url, headers)
         except Exception:  # the extractor must not stop the crawl; the page stays in the WARC
             logger.exception("Extraction failed, page archived but no record: %s", response.url)
             self.crawler.stats.inc_value("articles/extract_error")
@@ -294,6 +347,10 @@ class NewsSiteSpider(scrapy.Spider):
             warc=response.meta.get(WARC_META),
         )
         return article_record(article, capture)
+
+
+def _parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _lastmod_after(lastmod: str, fetched: datetime) -> bool:

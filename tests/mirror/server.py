@@ -103,11 +103,17 @@ class _Handler(BaseHTTPRequestHandler):
         headers = list(self.headers.items())
         mirror._log_request(RequestRecord(method, self.path, headers, time.monotonic()))
         try:
-            page = mirror.site.respond(method, self.path, mirror.base_url, mirror.crawl_delay)
+            page = mirror.site.respond(method, self.path, self._origin(), mirror.crawl_delay)
         except Exception as exc:  # a site bug must show up as a 500, not a hung client
             page = Page(500, "Internal Server Error", f"mirror error: {exc!r}".encode(), "text/plain; charset=UTF-8",
                         compressible=False)
         self._send(method, page)
+
+    def _origin(self) -> str:
+        """Links name the host the client asked for, as a real virtual host does (a mirror reached
+        under another name still links to itself)."""
+        host = self.headers.get("Host")
+        return f"http://{host}" if host else self.server.mirror.base_url
 
     def _send(self, method: str, page: Page) -> None:
         mirror = self.server.mirror
@@ -179,16 +185,19 @@ class _MirrorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address, mirror: MirrorServer):
+    def __init__(self, address, mirror: MirrorServer, handler: type[BaseHTTPRequestHandler] = _Handler):
         self.mirror = mirror
-        super().__init__(address, _Handler)
+        super().__init__(address, handler)
 
 
 class MirrorServer:
     """The test mirror on 127.0.0.1; ``MirrorServer()`` builds the default site (``build_site()``).
 
     ``crawl_delay`` (seconds or None) adds a Crawl-delay line to robots.txt.
+    ``handler_class`` is the request handler; ``tests/mirror/faults.py`` swaps in one that injects faults.
     """
+
+    handler_class: type[BaseHTTPRequestHandler] = _Handler
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, site: MirrorSite | None = None,
                  crawl_delay: float | None = None):
@@ -217,7 +226,7 @@ class MirrorServer:
     def start(self) -> MirrorServer:
         if self._httpd is not None:
             return self
-        self._httpd = _MirrorHTTPServer((self.host, self.port), self)
+        self._httpd = _MirrorHTTPServer((self.host, self.port), self, self.handler_class)
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"mirror-{self.port}", daemon=True)

@@ -1,0 +1,72 @@
+"""Article extraction beside the crawl, in worker processes.
+
+Extraction (trafilatura, date parsing, language detection) costs several times more
+CPU than fetching and archiving a page. Run inline, it would leave the machine's
+second core idle while the crawl waits for it; in a worker process the first core
+fetches, archives and writes while the second extracts. The functions are the pure
+ones of ``crawler.extract``, so a worker needs nothing but the site config, sent once.
+
+``EXTRACT_WORKERS`` (default 1) sets the number of processes; 0 extracts inline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from crawler.extract.article import Article, extract_article
+from crawler.extract.siteconfig import SiteConfig
+
+logger = logging.getLogger(__name__)
+
+_worker_site: SiteConfig | None = None
+
+
+def _start_worker(site: SiteConfig) -> None:
+    global _worker_site
+    _worker_site = site
+    # Pay the imports and profile loading once, before the first page arrives.
+    extract_article(b"<html><body><h1>warm-up</h1><p>warm-up</p></body></html>", site.origin + "/", [], site)
+
+
+def _extract_in_worker(body: bytes, url: str, headers: list[tuple[str, str]]) -> Article | None:
+    return extract_article(body, url, headers, _worker_site)
+
+
+class ExtractionPool:
+    def __init__(self, site: SiteConfig, workers: int):
+        self.site = site
+        self.executor: ProcessPoolExecutor | None = None
+        if workers > 0 and _asyncio_loop_running():
+            # "spawn": a fresh interpreter, not a fork of the process running the reactor.
+            self.executor = ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(site,)
+            )
+
+    async def extract(self, body: bytes, url: str, headers: list[tuple[str, str]]) -> Article | None:
+        if self.executor is not None:
+            try:
+                return await asyncio.wrap_future(self.executor.submit(_extract_in_worker, body, url, headers))
+            except BrokenProcessPool:
+                logger.error("The extraction worker died; extracting in the crawl process from now on")
+                self.executor = None
+        return extract_article(body, url, headers, self.site)
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            self.executor = None
+
+
+def _asyncio_loop_running() -> bool:
+    """Worker results are awaited as asyncio futures: that needs Scrapy's asyncio reactor."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        from scrapy.utils.reactor import is_asyncio_reactor_installed
+
+        return is_asyncio_reactor_installed()
+    return True
