@@ -32,8 +32,8 @@ def _start_worker(site: SiteConfig) -> None:
     extract_article(b"<html><body><h1>warm-up</h1><p>warm-up</p></body></html>", site.origin + "/", [], site)
 
 
-def _extract_in_worker(body: bytes, url: str, headers: list[tuple[str, str]]) -> Article | None:
-    return extract_article(body, url, headers, _worker_site)
+def _extract_in_worker(body: bytes, url: str, headers: list[tuple[str, str]], clean_params: tuple[str, ...]) -> Article | None:
+    return extract_article(body, url, headers, _worker_site, clean_params=clean_params)
 
 
 class ExtractionPool:
@@ -46,14 +46,15 @@ class ExtractionPool:
                 workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(site,)
             )
 
-    async def extract(self, body: bytes, url: str, headers: list[tuple[str, str]]) -> Article | None:
+    async def extract(self, body: bytes, url: str, headers: list[tuple[str, str]],
+                      clean_params: tuple[str, ...] = ()) -> Article | None:
         if self.executor is not None:
             try:
-                return await asyncio.wrap_future(self.executor.submit(_extract_in_worker, body, url, headers))
+                return await asyncio.wrap_future(self.executor.submit(_extract_in_worker, body, url, headers, clean_params))
             except BrokenProcessPool:
                 logger.error("The extraction worker died; extracting in the crawl process from now on")
                 self.executor = None
-        return extract_article(body, url, headers, self.site)
+        return extract_article(body, url, headers, self.site, clean_params=clean_params)
 
     def close(self) -> None:
         if self.executor is not None:

@@ -43,7 +43,7 @@ import os
 import re
 import sys
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -55,7 +55,7 @@ from archive.warc import WarcPointer
 from crawler.extract.article import Capture, article_record, extract_article
 from crawler.extract.candidates import extraction_skip_reason, is_text_response
 from crawler.extract.siteconfig import ConfigError, SiteConfig, load_site_config
-from crawler.extract.urls import SiteUrls
+from crawler.extract.urls import SiteUrls, parse_clean_params
 from crawler.settings import EXTRACT_MAXSIZE
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,7 @@ class CapturedResponse:
     payload: bytes
     truncated: str | None
     pointer: dict
+    clean_params: tuple[str, ...] = ()  # the site's robots.txt Clean-param names, as the crawl knew them
 
 
 @dataclass
@@ -145,11 +146,18 @@ class OfflineExtractor:
         except ValueError:
             log.warning("Bad WARC-Date %r on %s, no record", capture.warc_date, capture.url)
             return None
-        article = extract_article(body, capture.url, headers, site)
+        article = extract_article(body, capture.url, headers, site, clean_params=capture.clean_params)
         if article is None:
             return None
         return article_record(article, Capture(url=capture.url, fetched_at=fetched_at,
                                                http_status=capture.status, warc=capture.pointer))
+
+
+def _robots_text(record: StoredRecord) -> str:
+    try:
+        return record.content(max_size=1024 * 1024).decode("utf-8", "replace")
+    except WarcReadError:
+        return ""
 
 
 def capture_from_record(record: StoredRecord, pointer: WarcPointer) -> CapturedResponse | None:
@@ -245,16 +253,25 @@ def iter_article_records(warc_paths: Iterable[str | os.PathLike], site: str | Si
     extractor = OfflineExtractor(site, base_url, max_size)
 
     def captures() -> Iterator[CapturedResponse | str]:
-        """The 2xx captures, with the name of each WARC file before its first record."""
+        """The 2xx captures, with the name of each WARC file before its first record.
+
+        Each carries the Clean-param names of the last robots.txt seen, as the crawl had
+        learnt them by then (robots.txt is the first thing a crawl fetches).
+        """
+        clean_params: tuple[str, ...] = ()
         for record, pointer in iter_responses(list(warc_paths)):
             summary.responses += 1
             if not summary.files or summary.files[-1] != pointer.file:
                 summary.files.append(pointer.file)
                 yield pointer.file
             capture = capture_from_record(record, pointer)
-            if capture is not None:
-                summary.captures_examined += 1
-                yield capture
+            if capture is None:
+                continue
+            if urlsplit(capture.url).path == "/robots.txt":
+                clean_params = tuple(parse_clean_params(_robots_text(record)))
+                continue
+            summary.captures_examined += 1
+            yield replace(capture, clean_params=clean_params)
 
     def keep(result: tuple[dict | None, bool]) -> Iterator[dict]:
         record, failed = result

@@ -7,20 +7,9 @@ change a page). The spider reads them from the ``robots_parsed`` signal.
 
 from __future__ import annotations
 
-import re
-
 from scrapy.robotstxt import ProtegoRobotParser, decode_robotstxt
 
-_CLEAN_PARAM = re.compile(r"^\s*clean-param\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
-
-
-def parse_clean_params(robots_text: str) -> list[str]:
-    """Parameter names of every ``Clean-param: p1&p2 [path]`` line (applied site-wide)."""
-    names: list[str] = []
-    for match in _CLEAN_PARAM.finditer(robots_text):
-        names.extend(name for name in match.group(1).split("&") if name and name not in names)
-    return names
-
+from crawler.extract.urls import parse_clean_params
 
 class SiteRobotsParser(ProtegoRobotParser):
     def __init__(self, robotstxt_body: bytes, spider=None):

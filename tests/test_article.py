@@ -321,3 +321,28 @@ def test_record_key_order_and_schema(site):
         jsonschema.validate({**record, "unexpected": 1}, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**record, "published": "22.07.2020"}, schema)
+
+
+def test_robots_clean_param_makes_no_second_article(site):
+    """A page fetched as ?sid=123 (robots.txt Clean-param: sid) is the same article as without it."""
+    from tests.mirror import build_site
+
+    mirror = build_site()
+    article = mirror.articles[1]
+    base = "http://127.0.0.1:8765"
+    page = mirror.respond("GET", article.path, base)
+    assert b'rel="canonical"' not in page.body  # the id must come from the URL alone
+    headers = [("Content-Type", page.content_type)]
+    plain = extract_article(page.body, base + article.path, headers, site.with_origin(base))
+    with_sid = extract_article(page.body, base + article.path + "?sid=123", headers, site.with_origin(base),
+                               clean_params=["sid"])
+    unaware = extract_article(page.body, base + article.path + "?sid=123", headers, site.with_origin(base))
+    assert with_sid.id == plain.id and with_sid.canonical_url == plain.canonical_url
+    assert unaware.id != plain.id
+
+
+def test_clean_param_lines_of_robots_txt():
+    from crawler.extract.urls import parse_clean_params
+
+    text = "User-agent: Yandex\nClean-param: sid&ref /novosti/\nclean-param:utm_source\nDisallow: /x\n"
+    assert parse_clean_params(text) == ["sid", "ref", "utm_source"]

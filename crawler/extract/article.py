@@ -112,11 +112,14 @@ def extractor_info() -> dict:
 
 
 def extract_article(body: bytes, url: str, headers: Any, site: SiteConfig, *,
-                    use_selectors: bool = True) -> Article | None:
+                    use_selectors: bool = True, clean_params: Iterable[str] = ()) -> Article | None:
     """The article on a page, or None when the page is not an article (listing, home, about or
-    error page, empty or binary body). Never raises: failures are logged with the URL."""
+    error page, empty or binary body). Never raises: failures are logged with the URL.
+
+    ``clean_params`` are the site's robots.txt Clean-param names: like tracking parameters they
+    never make another page, so they never make another article id."""
     try:
-        return _ArticlePage(body, url, headers, site, use_selectors).extract()
+        return _ArticlePage(body, url, headers, site, use_selectors, clean_params).extract()
     except Exception:  # one bad page must never stop a crawl or a re-extraction run
         log.warning("extraction failed for %s", url, exc_info=True)
         return None
@@ -158,13 +161,14 @@ def load_schema() -> dict:
 class _ArticlePage:
     """One extraction run over one page; holds the parsed tree so it is parsed once."""
 
-    def __init__(self, body: bytes, url: str, headers: Any, site: SiteConfig, use_selectors: bool):
+    def __init__(self, body: bytes, url: str, headers: Any, site: SiteConfig, use_selectors: bool,
+                 clean_params: Iterable[str]):
         self.raw = body
         self.url = url
         self.headers = headers
         self.site = site
         self.selectors = site.extract.selectors if use_selectors else {}
-        self.urls = SiteUrls(site)
+        self.urls = SiteUrls(site, clean_params)
 
     def extract(self) -> Article | None:
         root = self._parse()

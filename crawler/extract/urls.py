@@ -41,11 +41,23 @@ def normalize_path(path: str) -> str:
     return quote(unquote(path, errors="surrogateescape"), safe=_PATH_SAFE.replace("%", ""), errors="surrogateescape")
 
 
+_CLEAN_PARAM = re.compile(r"^\s*clean-param\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+
+
+def parse_clean_params(robots_text: str) -> list[str]:
+    """Parameter names of every robots.txt ``Clean-param: p1&p2 [path]`` line (applied site-wide)."""
+    names: list[str] = []
+    for match in _CLEAN_PARAM.finditer(robots_text):
+        names.extend(name for name in match.group(1).split("&") if name and name not in names)
+    return names
+
+
 class SiteUrls:
     """URL logic for one site; ``clean_params`` come from robots.txt Clean-param lines."""
 
     def __init__(self, site: SiteConfig, clean_params: Iterable[str] = ()):
         self.site = site
+        self.clean_params: list[str] = []  # learnt from robots.txt; extraction needs them too
         self.crawl_origin = site.origin
         self.identity_origin = site.site_origin or site.origin
         self._own_origins = {site.origin, self.identity_origin, *site.origin_aliases}
@@ -59,6 +71,8 @@ class SiteUrls:
 
     def add_clean_params(self, params: Iterable[str]) -> None:
         for param in params:
+            if param and param not in self.clean_params:
+                self.clean_params.append(param)
             if param and param not in self._ignored_params:
                 self._ignored_params.append(param)
 

@@ -154,7 +154,7 @@ class NewsSiteSpider(scrapy.Spider):
                 if url:
                     yield Request(url, callback=self.parse_page, dont_filter=True)
                 continue
-            article = await self.extraction.extract(body, page.url, stored.header_list)
+            article = await self.extraction.extract(body, page.url, stored.header_list, tuple(self.urls.clean_params))
             if article is not None:
                 capture = Capture(url=page.url, fetched_at=_parse_iso(page.warc.warc_date), http_status=page.status,
                                   warc={"file": page.warc.file, "offset": page.warc.offset,
@@ -331,7 +331,7 @@ class NewsSiteSpider(scrapy.Spider):
             return None
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs]
         try:
-            article = await self.extraction.extract(response.body, response.url, headers)
+            article = await self.extraction.extract(response.body, response.url, headers, tuple(self.urls.clean_params))
         except Exception:  # the extractor must not stop the crawl; the page stays in the WARC
             logger.exception("Extraction failed, page archived but no record: %s", response.url)
             self.crawler.stats.inc_value("articles/extract_error")
