@@ -415,13 +415,13 @@ class StateStore:
 
     @property
     def listing_walk_incomplete(self) -> bool:
-        """True when the last crawl did not walk its listings to the end (killed, stopped, failed).
+        """True unless the last crawl walked its listings to the end (first run, killed, stopped, failed).
 
         A recurring run stops walking a listing at the first pages with nothing new; that is
-        only sound when the previous walk got to the end, so after an incomplete one the next
-        run walks every listing page again (fetching only what the archive lacks).
+        only sound when the previous walk got to the end, so after an incomplete one (or none)
+        the next run walks every listing page (fetching only what the archive lacks).
         """
-        return self._meta("listing_walk") == "started"
+        return self._meta("listing_walk") != "completed"
 
     def listing_walk_started(self) -> None:
         self._set_meta_now("listing_walk", "started")

@@ -86,6 +86,7 @@ class NewsSiteSpider(scrapy.Spider):
         self.allowed_domains = [self.site.origin.split("://", 1)[1].split(":")[0].strip("[]")]
         self.canonical_seen: set[str] = set()
         self.new_keys: set[str] = set()  # pages requested in this run because the archive lacked them
+        self.listed: set[str] = set()  # articles linked from the listing pages seen so far in this run
         self.full = parse_flag(full, "full")
         self.revisit_after = parse_duration(revisit_after) if revisit_after else None
         self.started = datetime.now(timezone.utc)
@@ -112,7 +113,7 @@ class NewsSiteSpider(scrapy.Spider):
         state = self.archive_state
         if state is not None:
             if state.listing_walk_incomplete and not self.full:
-                logger.info("The previous crawl did not finish: walking every listing page this time")
+                logger.info("No earlier crawl walked the listings to the end: walking every listing page this time")
                 self.full = True
             state.listing_walk_started()
         for code in self.languages:
@@ -287,15 +288,20 @@ class NewsSiteSpider(scrapy.Spider):
 
         The next page is followed while listing pages keep showing articles the archive
         lacks; after LISTING_KNOWN_PAGES_BEFORE_STOP pages in a row with none, a
-        recurring run stops walking back through the listing (``-a full=1`` never stops).
+        recurring run stops walking back through the listing (``-a full=1`` never stops,
+        nor does a run whose predecessor did not walk to the end).
         """
         links = self._links(response)
         listing_pages = [url for url in links if self.urls.is_listing(url)]
         others = [url for url in links if not self.urls.is_listing(url)]
+        # New here: an article the archive lacked that no listing page of this run showed before
+        # (a "latest news" block repeats the newest articles on every page).
+        article_keys = {self.urls.canonical_key(url): url for url in others if self.urls.is_article(url)}
         new_articles = sum(
-            1 for url in others
-            if self.urls.is_article(url) and (self.urls.canonical_key(url) in self.new_keys or self._archived(url) is None)
+            1 for key, url in article_keys.items()
+            if key not in self.listed and (key in self.new_keys or self._archived(url) is None)
         )
+        self.listed.update(article_keys)
         known_streak = 0 if new_articles else response.meta.get("known_streak", 0) + 1
         yield from self._follow_links(response, others)
         limit = self.crawler.settings.getint("LISTING_KNOWN_PAGES_BEFORE_STOP")
