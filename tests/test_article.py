@@ -1,6 +1,6 @@
 """extract_article / article_record on pages written here, independent of the test mirror.
 
-The real Arabic page (/work/shared/000_527c77f4d0382ed9.txt, copied into the mirror's content)
+The real Arabic page (tests/mirror/content/real_ar_527c77f4d0382ed9.txt, a verbatim copy of the shared page)
 is rendered in two unrelated markups: a modern div page whose class names match none of the
 site's selectors, and an old nested-table page with <br><br> paragraphs. Both must give the
 same exact fields, with and without site selectors.
@@ -31,7 +31,7 @@ from crawler.extract.siteconfig import load_site_config
 from crawler.extract.urls import SiteUrls
 
 REAL_PAGE = Path(__file__).parent / "mirror" / "content" / "real_ar_527c77f4d0382ed9.txt"
-SHARED_PAGE = Path("/work/shared/000_527c77f4d0382ed9.txt")
+SHARED_PAGE = Path(__file__).parent / "mirror" / "content" / "real_ar_527c77f4d0382ed9.txt"
 ORIGIN = "https://russia-islworld.ru"
 AR_PATH = "/ar/novosti//%D8%B1%D9%88%D8%B3%D9%8A%D8%A7-%D9%88%D8%AA%D8%B1%D9%83%D9%8A%D8%A7-2020-07-22-9876"
 AR_URL = ORIGIN + AR_PATH

@@ -8,7 +8,7 @@ import pytest
 
 from crawler.extract.decode import decode_html, lookup_encoding, normalize_text
 
-ARTICLE_TXT = Path("/work/shared/000_527c77f4d0382ed9.txt")
+ARTICLE_TXT = Path(__file__).parent / "mirror" / "content" / "real_ar_527c77f4d0382ed9.txt"
 # Body paragraphs of the real Arabic article (windows-1256 has no Arabic-Indic digits, so the
 # date line is left out; real windows-1256 pages print ASCII digits).
 ARABIC = (

@@ -21,7 +21,7 @@ from crawler.extract.siteconfig import load_site_config
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data" / "htmldate-ar-ru"
-ARTICLE_TXT = Path("/work/shared/000_527c77f4d0382ed9.txt")
+ARTICLE_TXT = Path(__file__).parent / "mirror" / "content" / "real_ar_527c77f4d0382ed9.txt"
 SITE = load_site_config("rusislam")
 
 PARAGRAPHS = {

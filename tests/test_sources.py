@@ -10,7 +10,7 @@ from crawler.extract.sources import SourceMatcher, name_key
 
 SITE = load_site_config("rusislam")
 MATCHER = SourceMatcher.from_site(SITE)
-ARTICLE_TXT = Path("/work/shared/000_527c77f4d0382ed9.txt")
+ARTICLE_TXT = Path(__file__).parent / "mirror" / "content" / "real_ar_527c77f4d0382ed9.txt"
 
 
 @pytest.mark.parametrize(
