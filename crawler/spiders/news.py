@@ -268,7 +268,7 @@ class NewsSiteSpider(scrapy.Spider):
         """Articles, listing pages and the other pages the site config names, in scope, once each."""
         base = get_base_url(response)
         links = {}
-        for href in response.xpath("//a/@href").getall():
+        for href in dict.fromkeys(response.xpath("//a/@href").getall()):  # menus repeat links
             url = self.urls.to_crawl_url(href, base=base)
             if not url or not self.urls.in_scope(url, self.languages) or not self.urls.should_follow(url):
                 continue
