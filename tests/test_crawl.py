@@ -219,3 +219,32 @@ def test_invalid_site_config_names_file_and_key(tmp_path):
         assert result.returncode != 0
         assert f"{bad}: politeness.download_delay: must be float, not str" in result.log
         assert mirror.requested_paths() == []
+
+
+def test_one_valid_record_per_article_pointing_at_its_response_record(crawl):
+    """The crawl's JSON lines: one per mirror article, none for other pages, each naming its WARC record."""
+    import json
+
+    import jsonschema
+
+    from archive.reader import read_record
+    from crawler.extract.article import load_schema
+
+    mirror, result = crawl
+    (jsonl,) = result.jsonl_files
+    lines = jsonl.read_bytes().decode("utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    schema = load_schema()
+    for record in records:
+        jsonschema.validate(record, schema)
+    expected = {a.real_url: a for a in mirror.site.articles}
+    assert sorted(r["canonical_url"] for r in records) == sorted(expected)
+    for record in records:
+        article = expected[record["canonical_url"]]
+        assert (record["title"], record["published"], record["language"]) == (article.title, article.published, article.language)
+        stored = read_record(result.archive_dir / "warc", record["warc"])
+        assert stored.record_type == "response" and stored.status == 200
+        assert stored.target_uri == record["url"]
+        assert stored.warc_date.startswith(record["fetched_at"][:19])
+        # the record's body text comes from that capture
+        assert record["body"].split("\n")[0][:40] in stored.content().decode(article.charset, "replace").replace("&nbsp;", " ")
