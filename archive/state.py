@@ -37,7 +37,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 log = logging.getLogger(__name__)
 
@@ -289,31 +289,11 @@ class StateStore:
             )
         return [_page_state(row) for row in rows]
 
-    def clear_failure(self, key: str) -> None:
-        self._begin()
-        self._db.execute(
-            "UPDATE pages SET failures = 0, last_error = NULL, failed_at = NULL WHERE key = ? AND failures > 0",
-            (key,),
-        )
-        self._updated()
-
-    def pages_fetched_before(self, moment: datetime | str, kind: str = "article") -> list[PageState]:
-        """Pages of a kind last fetched before ``moment``, oldest first (``revisit_after``)."""
+    def fetched_pages(self, kind: str) -> Iterator[PageState]:
+        """Every page of a kind that was fetched at least once, in one query."""
         _check_kind(kind)
-        rows = self._db.execute(
-            "SELECT * FROM pages WHERE kind = ? AND fetched_at < ? ORDER BY fetched_at, key",
-            (kind, utc_iso(moment)),
-        )
-        return [_page_state(row) for row in rows]
-
-    def known_page_keys(self, kind: str | None = None) -> set[str]:
-        """Keys of pages fetched at least once (answered, not only failed)."""
-        if kind is None:
-            rows = self._db.execute("SELECT key FROM pages WHERE fetched_at IS NOT NULL")
-        else:
-            _check_kind(kind)
-            rows = self._db.execute("SELECT key FROM pages WHERE fetched_at IS NOT NULL AND kind = ?", (kind,))
-        return {row[0] for row in rows}
+        rows = self._db.execute("SELECT * FROM pages WHERE fetched_at IS NOT NULL AND kind = ?", (kind,))
+        return (_page_state(row) for row in rows.fetchall())
 
     # -- articles -----------------------------------------------------------------------------
 

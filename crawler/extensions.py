@@ -109,8 +109,14 @@ class CrawlSummaryExtension:
                 "unchanged": stats.get("articles/unchanged", 0),
             },
             "bytes_archived": stats.get("warc/bytes_written", 0),
+            "archive": self._archive_counts(),
             "errors": {"count": sum(errors.values()), "by_reason": errors},
         }
+
+    def _archive_counts(self) -> dict | None:
+        """Size of the whole archive after this run: pages known, pages failing, articles."""
+        state = archive_state(self.crawler)
+        return state.counts() if state is not None else None
 
     def spider_closed(self, spider, reason):
         path = self.path(spider)

@@ -72,7 +72,7 @@ def test_page_and_article_survive_reopen(tmp_path):
         assert article.first_seen == article.last_changed == "2025-12-04T12:00:00Z"
         assert store.page("missing") is None and store.article("missing") is None
         assert store.known_article_keys() == {"ar-53208"}
-        assert store.known_page_keys("article") == {"ar/53208"} and store.known_page_keys("listing") == set()
+        assert [p.key for p in store.fetched_pages("article")] == ["ar/53208"] and list(store.fetched_pages("listing")) == []
         assert not store.previous_session_crashed
 
 
@@ -131,20 +131,10 @@ def test_failures_count_up_then_clear(tmp_path):
         # A failure keeps what an earlier fetch learned (validators, full copy).
         failed = store.page("ar/53208")
         assert (failed.failures, failed.etag, failed.warc) == (1, '"abc"', FULL_COPY)
-        store.clear_failure("listing/ar/2")
-        fetch(store, key="ar/53208")  # an answer clears the failure too
-        assert [p.key for p in store.failed_pages()] == ["ar/1"]
-        assert store.page("listing/ar/2").last_error is None
-        assert store.counts() == {"pages": 4, "failed_pages": 1, "articles": 0}
-
-
-def test_pages_fetched_before_for_revisits(tmp_path):
-    with StateStore(state_path(tmp_path)) as store:
-        fetch(store, key="old", fetched_at="2025-01-01T00:00:00Z")
-        fetch(store, key="new", fetched_at="2025-03-01T00:00:00Z")
-        fetch(store, key="listing", fetched_at="2025-01-01T00:00:00Z", kind="listing")
-        assert [p.key for p in store.pages_fetched_before("2025-02-01T00:00:00Z")] == ["old"]
-        assert [p.key for p in store.pages_fetched_before("2025-02-01T00:00:00Z", kind="listing")] == ["listing"]
+        fetch(store, key="ar/53208")  # an answer clears the failure
+        assert [p.key for p in store.failed_pages()] == ["listing/ar/2", "ar/1"]
+        assert store.page("ar/53208").last_error is None
+        assert store.counts() == {"pages": 4, "failed_pages": 2, "articles": 0}
 
 
 def test_bad_arguments_are_refused(tmp_path):

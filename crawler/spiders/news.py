@@ -141,9 +141,8 @@ class NewsSiteSpider(scrapy.Spider):
         if state is None:
             return
         recorded = state.known_article_keys()
-        for key in state.known_page_keys(kind="article"):
-            page = state.page(key)
-            if page.status != 200 or self.urls.article_id(page.url) in recorded:
+        for page in state.fetched_pages("article"):
+            if page.status != 200 or page.warc is None or self.urls.article_id(page.url) in recorded:
                 continue
             self.crawler.stats.inc_value("incremental/extraction_resumed")
             try:
