@@ -98,7 +98,7 @@ def test_request_and_response_records_are_linked_and_share_capture_data(tmp_path
         pointer = writer.write_exchange(exchange)
     records = records_of(writer.files[0])
     assert [r[0] for r in records] == ["warcinfo", "response", "request"]
-    (_, response, response_http, _), (_, request, request_http, _) = records[1], records[2]
+    (_, response, _, _), (_, request, request_http, _) = records[1], records[2]
     assert pointer.record_id == response["WARC-Record-ID"]
     assert response["WARC-Concurrent-To"] == request["WARC-Record-ID"]
     assert request["WARC-Concurrent-To"] == response["WARC-Record-ID"]
