@@ -19,7 +19,6 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterable
-from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -169,6 +168,7 @@ class _ArticlePage:
         self.site = site
         self.selectors = site.extract.selectors if use_selectors else {}
         self.urls = SiteUrls(site, clean_params)
+        self._classed: tuple | None = None  # see _classed_elements
 
     def extract(self) -> Article | None:
         root = self._parse()
@@ -195,7 +195,9 @@ class _ArticlePage:
         tags = self._tags(root, title_element)
         categories = self._categories(root, title_element)
 
-        cleaned = deepcopy(root)
+        # Title, date and metadata are read: from here on the tree is only pruned, so it is
+        # pruned in place (no copy of the page).
+        cleaned = root
         for marked in cleaned.xpath(f"//*[@{_MARK_METADATA}]"):
             remove(marked)
         cleaned_title = next(iter(cleaned.xpath(f"//*[@{_MARK_TITLE}]")), None)
@@ -338,10 +340,11 @@ class _ArticlePage:
         """The smallest element of the page body whose whole text is ``title`` (a title printed
         in a table cell or in bold, without a heading tag)."""
         key = text_key(title)
+        keys: dict[str, str | None] = {}  # nested wrappers share one text: its key is computed once
         found = None
         for element in _body_element(root).iter():
             if isinstance(element.tag, str) and tag_name(element) not in ("a", "html", "body") and \
-                    text_key(element_text(element)) == key:
+                    _memo_key(keys, element_text(element), len(key)) == key:
                 found = element  # document order: later matches are descendants, i.e. smaller
             elif found is not None and not _is_descendant(element, found):
                 break
@@ -405,20 +408,31 @@ class _ArticlePage:
                     break
         return _unique(values)
 
-    @staticmethod
-    def _article_blocks(root, title_element, words: set[str]) -> Iterable:
+    def _article_blocks(self, root, title_element, words: set[str]) -> Iterable:
         """Elements whose class/id has one of ``words``, after the title (when there is one)
         and outside sidebars, navigation and footers: blocks of this article, not of others."""
-        started = title_element is None
-        body = _body_element(root)
-        for element in body.iter():
-            if element is title_element:
-                started = True
-                continue
-            if not started or not isinstance(element.tag, str) or not (class_words(element) & words):
-                continue
-            if not _inside_furniture(element):
+        for element, element_words in self._classed_elements(root, title_element):
+            if element_words & words and not _inside_furniture(element):
                 yield element
+
+    def _classed_elements(self, root, title_element) -> list[tuple[Any, frozenset[str]]]:
+        """(element, class words) of the elements after the title with a class or id, in
+        document order: walked once for author, tags and categories (the tree is not changed
+        between them)."""
+        key = (id(root), id(title_element))
+        if self._classed is None or self._classed[0] != key:
+            started = title_element is None
+            found = []
+            for element in _body_element(root).iter():
+                if element is title_element:
+                    started = True
+                    continue
+                if started and isinstance(element.tag, str):
+                    element_words = class_words(element)
+                    if element_words:
+                        found.append((element, element_words))
+            self._classed = (key, found, root, title_element)  # the objects keep their ids
+        return self._classed[1]
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -430,22 +444,40 @@ def _html_parser():
     global _PARSER
     if _PARSER is None:
         # No huge_tree: libxml2's depth and size limits bound the work on hostile markup.
-        _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
-                                       default_doctype=False)
+        parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
+                                      default_doctype=False)
+        parser.set_element_class_lookup(_html_class_lookup())
+        _PARSER = parser
     return _PARSER
 
 
-_MATCHERS: dict[int, tuple[SiteConfig, SourceMatcher]] = {}
+def _html_class_lookup():
+    """lxml.html's element classes (HtmlElement; FormElement, InputElement... by tag name)
+    chosen in C: lxml.html's own lookup is a Python method run for every element object
+    lxml creates, hundreds of thousands per page walk."""
+    fallback = etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,
+        pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity)
+    lookup = etree.ElementNamespaceClassLookup(fallback)
+    lookup.get_namespace(None).update(lxml.html.HtmlElementClassLookup._default_element_classes)
+    return lookup
+
+
+_MATCHERS: dict[tuple[int, int], tuple[Any, Any, SourceMatcher]] = {}
 
 
 def _source_matcher(site: SiteConfig) -> SourceMatcher:
-    cached = _MATCHERS.get(id(site))
-    if cached is None or cached[0] is not site:
-        cached = (site, SourceMatcher.from_site(site))
+    """One matcher per source table: configs derived from one another (``with_origin``,
+    ``without_selectors``) share their tables, and building a matcher costs milliseconds."""
+    aliases, labels = site.source_aliases, site.extract.source_labels
+    key = (id(aliases), id(labels))
+    cached = _MATCHERS.get(key)
+    if cached is None or cached[0] is not aliases or cached[1] is not labels:
+        cached = (aliases, labels, SourceMatcher.from_site(site))
         if len(_MATCHERS) > 16:
             _MATCHERS.clear()
-        _MATCHERS[id(site)] = cached
-    return cached[1]
+        _MATCHERS[key] = cached
+    return cached[2]
 
 
 def _body_element(root):
@@ -509,6 +541,25 @@ def _unique(values: Iterable[str]) -> list[str]:
         if value and len(value) <= MAX_META_VALUE_CHARS and value.casefold() not in seen:
             seen[value.casefold()] = value
     return list(seen.values())
+
+
+# Every character text_key() may drop (quotes, dashes, edge punctuation, the spaces left by
+# normalize_text): any other character of a normalised text gives at least one character of
+# its key (checked over every code point, case folding included).
+_KEY_DROPPABLE = "\"'«»“”„‟‘’‚‛`´″-‐‑‒–—―.,:;!?|·•* "
+
+
+def _memo_key(keys: dict[str, str | None], text: str, longest: int) -> str | None:
+    """text_key(text) of an element_text, or None when that key is provably longer than
+    ``longest`` (a container of the whole page, tested against a title)."""
+    if text in keys:
+        return keys[text]
+    key = None
+    if len(text) <= longest or not unicodedata.is_normalized("NFC", text) or \
+            len(text) - sum(text.count(ch) for ch in _KEY_DROPPABLE) <= longest:
+        key = text_key(text)
+    keys[text] = key
+    return key
 
 
 def _is_descendant(element, ancestor) -> bool:

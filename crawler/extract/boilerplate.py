@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -54,6 +55,9 @@ BLOCK_TAGS = frozenset({
     # trafilatura's output vocabulary
     "head", "item", "list", "quote", "row", "cell", "doc",
 })
+# The block elements of a parsed HTML page (its parser gives lower-case names), in or out of a
+# namespace, for lxml's C-level tag filter.
+_BLOCK_TAG_PATTERNS = tuple(sorted("{*}" + tag for tag in BLOCK_TAGS))
 PARAGRAPH_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "li"})
 # Names of languages as switchers print them (compared case-insensitively).
 LANGUAGE_LABELS = frozenset({
@@ -94,6 +98,21 @@ _WORD_SPLIT = re.compile(r"[-_\s]+|(?<=[a-z])(?=[A-Z])")
 
 def text_key(text: str) -> str:
     """Comparison form of a short text: quotes, dash styles, case and edge punctuation ignored."""
+    if len(text) <= _MEMO_KEY_CHARS:
+        return _short_text_key(text)
+    return _text_key(text)
+
+
+# Site names, menu labels and switcher links recur on every page: their keys are memoised.
+_MEMO_KEY_CHARS = 200
+
+
+@lru_cache(maxsize=8192)
+def _short_text_key(text: str) -> str:
+    return _text_key(text)
+
+
+def _text_key(text: str) -> str:
     text = normalize_text(text).casefold()
     text = _QUOTES.sub("", text)
     text = _DASHES.sub("-", text)
@@ -137,11 +156,17 @@ def block_lines(element) -> list[str]:
     return lines
 
 
+_TAG_NAMES: dict = {}  # element.tag -> tag_name (a few hundred distinct tags in any crawl)
+
+
 def tag_name(element) -> str:
     tag = element.tag
-    if not isinstance(tag, str):
-        return ""
-    return tag.rsplit("}", 1)[-1].lower()
+    name = _TAG_NAMES.get(tag)
+    if name is None:
+        name = tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
+        if len(_TAG_NAMES) < 4096:
+            _TAG_NAMES[tag] = name
+    return name
 
 
 def element_text(element) -> str:
@@ -183,21 +208,24 @@ def remove(element) -> None:
     parent.remove(element)
 
 
-def class_words(element) -> set[str]:
-    words: set[str] = set()
-    for attribute in ("class", "id"):
-        value = element.get(attribute)
-        if value:
-            words.update(w.lower() for w in _WORD_SPLIT.split(value) if w)
-    return words
+def class_words(element) -> frozenset[str]:
+    """Words of an element's class and id, lower-cased (``newsItem-title`` -> news, item, title)."""
+    return _class_words(element.get("class"), element.get("id"))
+
+
+@lru_cache(maxsize=8192)
+def _class_words(class_value: str | None, id_value: str | None) -> frozenset[str]:
+    # Pages of one site reuse a few hundred class names: split each once.
+    return frozenset(w.lower() for value in (class_value, id_value) if value for w in _WORD_SPLIT.split(value) if w)
 
 
 def main_text_block(root):
     """The element holding the most running text directly (its own text nodes and paragraph
     children, link text not counted): the article body container on nearly every layout, the
-    cell of a table layout; None when the page has no running text."""
+    cell of a table layout; None when the page has no running text. ``root`` is a parsed HTML
+    page (lower-case tag names)."""
     best, best_score = None, 0
-    for element in root.iter():
+    for element in root.iter(_BLOCK_TAG_PATTERNS):  # lxml picks the block elements (C speed)
         name = tag_name(element)
         if name not in BLOCK_TAGS or name in ("html", "body"):
             continue
@@ -259,6 +287,7 @@ class PageCleaner:
         self.page_url = page_url
         self.page_key = page_key
         self.language_roots = {p.rstrip("/") or "/" for p in language_prefixes}
+        self._article_keys: dict[str, str | None] = {}  # href -> _other_article_key
 
     def clean(self, root, title_element=None):
         """Prune ``root`` in place; returns the main text block (see ``main_text_block``),
@@ -379,11 +408,18 @@ class PageCleaner:
         href = link.get("href")
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             return None
+        try:
+            return self._article_keys[href]
+        except KeyError:
+            pass
         target = self.urls.to_crawl_url(href, self.page_url)
         if target is None or not self.urls.is_article(target):
-            return None
-        key = self.urls.canonical_key(target)
-        return None if key == self.page_key else key
+            key = None
+        else:
+            key = self.urls.canonical_key(target)
+            key = None if key == self.page_key else key
+        self._article_keys[href] = key  # teasers are looked at once per link and per container
+        return key
 
     def _drop_teasers(self) -> None:
         """A link to another article of the site that is not inline in a paragraph marks a
@@ -482,6 +518,19 @@ class PageCleaner:
         return False
 
 
+_LABEL_SEPARATORS = re.compile(r"[\s|/·•,]+")
+_FIRST_LABEL = re.compile(r"[\s|/·•,]*([^\s|/·•,]+)")
+
+
+def _is_switcher_line(key: str) -> bool:
+    """Nothing but language names ("EN | RU | عربي"). Most lines fail on their first word,
+    which is looked at before the whole line is split."""
+    first = _FIRST_LABEL.match(key)
+    if first is None or first.group(1) not in LANGUAGE_LABELS:
+        return False
+    return all(w in LANGUAGE_LABELS for w in _LABEL_SEPARATORS.split(key) if w)
+
+
 class LineRules:
     """Single body lines that are not article text on any page of the site."""
 
@@ -504,8 +553,7 @@ class LineRules:
                 return True
         if CAPTION_LINE.match(line):
             return True
-        words = [w for w in re.split(r"[\s|/·•,]+", key) if w]
-        if words and all(w in LANGUAGE_LABELS for w in words):
+        if _is_switcher_line(key):
             return True
         return self._is_date_line(line)
 

@@ -229,16 +229,17 @@ def _detection_sample(body: bytes) -> bytes:
 # bidi controls (LRM/RLM/ALM, embeddings, overrides, isolates). ZWNJ/ZWJ (U+200C/U+200D) stay:
 # they change letter shapes in Persian and Urdu words and join emoji. Tatweel (U+0640) stays:
 # it is part of how the text was printed.
-_INVISIBLE = dict.fromkeys(
-    [0x200B, 0x2060, 0xFEFF, 0x00AD, 0x200E, 0x200F, 0x061C,
-     *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-)
-_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]+")
 
 
 def normalize_text(s: str) -> str:
     """NFC, invisible controls removed, every whitespace run (nbsp included) one space, stripped."""
     if not s:
         return ""
-    s = unicodedata.normalize("NFC", s).translate(_INVISIBLE)
-    return _SPACES.sub(" ", s).strip()
+    if not s.isascii():  # ASCII is already NFC and has no invisible characters
+        s = unicodedata.normalize("NFC", s)
+        if _INVISIBLE.search(s):
+            s = _INVISIBLE.sub("", s)
+    # str.split() splits at every str.isspace() character: all Unicode spaces, nbsp, U+202F,
+    # U+3000, line and paragraph separators included (checked over every code point).
+    return " ".join(s.split())

@@ -4,6 +4,11 @@ langdetect is random by design (it samples n-grams); a corpus must give the same
 same text on every run, so the detector is seeded, and its profiles (slow to load) are loaded
 once per process. Only a bounded sample from the middle of the body is read: headlines,
 bylines and footers at the edges are the least representative part, and cost stays flat.
+
+langdetect's character-by-character Python loops cost more than the crawl's parsing, so its
+``Detector`` runs here with those loops rewritten (``_fast_detector_class``): same profiles,
+same seeded random draws, same floating-point operations in the same order, hence the very
+same probabilities as ``langdetect.Detector`` (tests/test_extract_fast_paths.py compares them).
 """
 
 from __future__ import annotations
@@ -36,16 +41,135 @@ def _detector_factory() -> Any:
     return _factory
 
 
+_fast_class: Any = None
+
+
+def _fast_detector_class() -> Any:
+    """``langdetect.Detector`` with its per-character loops done by regexes, a memo of
+    normalised characters and list comprehensions; results identical to the original."""
+    global _fast_class
+    if _fast_class is not None:
+        return _fast_class
+    from langdetect.detector import Detector
+    from langdetect.lang_detect_exception import ErrorCode, LangDetectException
+    from langdetect.utils.ngram import NGram
+
+    normalized: dict[str, str] = {}  # character -> NGram.normalize(character)
+    spaces = re.compile(" {2,}")
+    latin = re.compile("[A-z]")  # 'A' <= ch <= 'z', as langdetect counts Latin
+    # ch >= U+0300 outside the Latin Extended Additional block (U+1E00-U+1EFF)
+    non_latin = re.compile("[\u0300-\u1dff\u1f00-\U0010ffff]")
+
+    # word -> its n-grams found in the profiles: one profile set per process (_detector_factory)
+    word_memo: dict[str, list[str]] = {}
+
+    def word_ngrams(known: dict, word: str) -> list[str]:
+        """langdetect's n-grams of one word (and its closing space), window starting empty."""
+        found = word_memo.get(word)
+        if found is not None:
+            return found
+        found = []
+        grams, capital = " ", False
+        for ch in word:
+            last = grams[-1]
+            if last == " ":
+                grams, capital = " ", False
+                if ch == " ":
+                    continue
+            elif len(grams) >= NGram.N_GRAM:
+                grams = grams[1:]
+            grams += ch
+            if ch.isupper():
+                if last.isupper():
+                    capital = True
+            else:
+                capital = False
+            if capital:
+                continue
+            if ch != " " and ch in known:
+                found.append(ch)
+            if len(grams) >= 2:
+                gram = grams[-2:]
+                if gram in known:
+                    found.append(gram)
+                if len(grams) >= 3 and grams in known:
+                    found.append(grams)
+        if len(word_memo) >= 20_000:
+            word_memo.clear()
+        word_memo[word] = found
+        return found
+
+    class FastDetector(Detector):
+        def append(self, text):
+            text = self.URL_RE.sub(" ", text)
+            text = self.MAIL_RE.sub(" ", text)
+            text = NGram.normalize_vi(text)
+            # langdetect keeps a character unless it is a space following a space
+            self.text += spaces.sub(" ", text[:self.max_text_length])
+
+        def cleaning_text(self):
+            if len(latin.findall(self.text)) * 2 < len(non_latin.findall(self.text)):
+                self.text = latin.sub("", self.text)
+
+        def _extract_ngrams(self):
+            # langdetect's n-gram window restarts after every (normalised) space, so the text's
+            # n-grams are those of its words, each read with the space that ends it.
+            for ch in set(self.text) - normalized.keys():
+                normalized[ch] = NGram.normalize(ch)
+            words = "".join([normalized[ch] for ch in self.text]).split(" ")
+            result = []
+            last = len(words) - 1
+            for index, word in enumerate(words):
+                if word:
+                    result += word_ngrams(self.word_lang_prob_map, word + " " if index < last else word)
+            return result
+
+        def _detect_block(self):
+            self.cleaning_text()
+            ngrams = self._extract_ngrams()
+            if not ngrams:
+                raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
+            known = self.word_lang_prob_map
+            self.langprob = [0.0] * len(self.langlist)
+            self.random.seed(self.seed)
+            choice = self.random.choice
+            for _ in range(self.n_trial):
+                prob = self._init_probability()
+                alpha = self.alpha + self.random.gauss(0.0, 1.0) * self.ALPHA_WIDTH
+                weight = alpha / self.BASE_FREQ
+                # langdetect multiplies in one n-gram per step and normalises after step 0, 5,
+                # 10...: the five steps between two normalisations are one pass here, with the
+                # same products in the same order (and the same random draws).
+                # The normalisation is folded into the next pass (p / total, then the products);
+                # the largest normalised value is the largest value divided by the total, since
+                # division by a positive number keeps the order.
+                prob = [p * (weight + q) for p, q in zip(prob, known[choice(ngrams)])]
+                step = 0
+                while True:
+                    total = sum(prob)
+                    if max(0.0, *prob) / total > self.CONV_THRESHOLD or step >= self.ITERATION_LIMIT:
+                        prob = [p / total for p in prob]
+                        break
+                    a, b, c, d, e = [known[choice(ngrams)] for _ in range(5)]
+                    prob = [p / total * (weight + qa) * (weight + qb) * (weight + qc) * (weight + qd) * (weight + qe)
+                            for p, qa, qb, qc, qd, qe in zip(prob, a, b, c, d, e)]
+                    step += 5
+                self.langprob = [sum_p + p / self.n_trial for sum_p, p in zip(self.langprob, prob)]
+
+    _fast_class = FastDetector
+    return _fast_class
+
+
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the text's language, or None when too short or undecidable."""
     if not text:
         return None
     sample = language_sample(text)
-    if sum(1 for ch in sample if ch.isalpha()) < MIN_LETTERS:
+    if sum(map(str.isalpha, sample)) < MIN_LETTERS:
         return None
     from langdetect.lang_detect_exception import LangDetectException
 
-    detector = _detector_factory().create()
+    detector = _fast_detector_class()(_detector_factory())
     detector.append(sample)
     try:
         best = max(detector.get_probabilities(), key=lambda p: p.prob, default=None)

@@ -17,11 +17,20 @@ import hashlib
 import posixpath
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 from .siteconfig import SiteConfig
 
 _REPEATED_SLASHES = re.compile(r"/{2,}")
+# Every page links the same menus and sidebars, and each link is looked at several times per
+# page: the URL forms below are memoised per (site rules, URL). Bounded so a long crawl's
+# memory stays flat; the entries are short strings.
+_CACHE_SIZE = 4096
+# A link whose resolution against a page URL depends only on the page's scheme and host:
+# a path from the root, or a URL with a host of its own (tabs and newlines, which urlsplit
+# deletes, could turn one form into another: such links are joined with the whole page URL).
+_HOST_ONLY_JOIN = re.compile(r"^(?![^\t\r\n]*[\t\r\n])(?:/(?!/)|(?:[A-Za-z][A-Za-z0-9+.\-]*:)?//[^/?#])")
 # Characters kept as they are in a normalised path; everything else is percent-encoded.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 
@@ -61,6 +70,7 @@ class SiteUrls:
         self.crawl_origin = site.origin
         self.identity_origin = site.site_origin or site.origin
         self._own_origins = {site.origin, self.identity_origin, *site.origin_aliases}
+        self._own_origins_key = frozenset(self._own_origins)
         self._ignored_params = list(site.tracking_params)
         self.add_clean_params(clean_params)
         self._language_prefixes = sorted(
@@ -75,41 +85,29 @@ class SiteUrls:
                 self.clean_params.append(param)
             if param and param not in self._ignored_params:
                 self._ignored_params.append(param)
+        self._identity_rules = (self.identity_origin, self._own_origins_key, tuple(self._ignored_params))
 
     def is_ignored_param(self, name: str) -> bool:
-        return any(fnmatch.fnmatchcase(name.lower(), pattern.lower()) for pattern in self._ignored_params)
+        return _is_ignored_param(self._identity_rules[2], name)
 
     # --- origins -------------------------------------------------------------
     def is_own(self, url: str) -> bool:
-        parts = urlsplit(url)
-        return parts.scheme in ("http", "https") and _origin_of(parts) in self._own_origins
+        return _is_own(self._own_origins_key, url)
 
     def to_crawl_url(self, url: str, base: str | None = None) -> str | None:
         """Absolute crawl URL of a link, or None when it leaves the site (other host, mailto:, ...)."""
         url = url.strip()
-        if base is not None:
-            url = urljoin(base, url)
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not self.is_own(url):
-            return None
-        return urlunsplit((*urlsplit(self.crawl_origin)[:2], parts.path or "/", parts.query, ""))
+        if base is not None and _HOST_ONLY_JOIN.match(url):
+            base = _host_base(base)  # same join, and one cache entry for every page of the host
+        return _crawl_url(self.crawl_origin, self._own_origins_key, base, url)
 
     def identity_url(self, url: str) -> str:
         """The page's URL on the site's own origin, fragment and tracking parameters removed."""
-        parts = urlsplit(url)
-        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not self.is_ignored_param(k)]
-        origin = self.identity_origin if self.is_own(url) else _origin_of(parts)
-        scheme, netloc = urlsplit(origin)[:2]
-        return urlunsplit((scheme, netloc, normalize_path(parts.path or "/"), urlencode(query, quote_via=quote), ""))
+        return _identity_url(self._identity_rules, url)
 
     def canonical_key(self, url: str) -> str:
         """One key per distinct page: slash variants folded, query sorted."""
-        parts = urlsplit(self.identity_url(url))
-        path = _REPEATED_SLASHES.sub("/", parts.path)
-        if len(path) > 1:
-            path = path.rstrip("/")
-        query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)), quote_via=quote)
-        return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+        return _canonical_key(self._identity_rules, url)
 
     def article_id(self, url: str) -> str:
         return hashlib.sha1(self.canonical_key(url).encode("utf-8")).hexdigest()[:20]
@@ -141,7 +139,7 @@ class SiteUrls:
         return unquote(urlsplit(url).path or "/")
 
     def is_article(self, url: str) -> bool:
-        return bool(self.site.article_url_pattern.search(self._path(url)))
+        return _matches_path(self.site.article_url_pattern, url)
 
     def article_url_date(self, url: str) -> str | None:
         match = self.site.article_url_pattern.search(self._path(url))
@@ -177,3 +175,59 @@ class SiteUrls:
             if key == param and value.isdigit():
                 return int(value)
         return 1
+
+
+# --- memoised URL forms (pure functions of the site's rules and the URL) -------------------
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _is_own(own_origins: frozenset[str], url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and _origin_of(parts) in own_origins
+
+
+@lru_cache(maxsize=256)
+def _host_base(base: str) -> str:
+    """``scheme://host/`` of a page URL: what an absolute or root-relative link is joined with."""
+    parts = urlsplit(base)
+    return f"{parts.scheme}://{parts.netloc}/" if parts.scheme in ("http", "https") else base
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _crawl_url(crawl_origin: str, own_origins: frozenset[str], base: str | None, url: str) -> str | None:
+    if base is not None:
+        url = urljoin(base, url)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not _is_own(own_origins, url):
+        return None
+    return urlunsplit((*urlsplit(crawl_origin)[:2], parts.path or "/", parts.query, ""))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _identity_url(rules: tuple[str, frozenset[str], tuple[str, ...]], url: str) -> str:
+    identity_origin, own_origins, ignored = rules
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_ignored_param(ignored, k)]
+    origin = identity_origin if _is_own(own_origins, url) else _origin_of(parts)
+    scheme, netloc = urlsplit(origin)[:2]
+    return urlunsplit((scheme, netloc, normalize_path(parts.path or "/"), urlencode(query, quote_via=quote), ""))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _canonical_key(rules: tuple[str, frozenset[str], tuple[str, ...]], url: str) -> str:
+    parts = urlsplit(_identity_url(rules, url))
+    path = _REPEATED_SLASHES.sub("/", parts.path)
+    if len(path) > 1:
+        path = path.rstrip("/")
+    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)), quote_via=quote)
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
+@lru_cache(maxsize=4096)
+def _is_ignored_param(patterns: tuple[str, ...], name: str) -> bool:
+    return any(fnmatch.fnmatchcase(name.lower(), pattern.lower()) for pattern in patterns)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _matches_path(pattern: re.Pattern[str], url: str) -> bool:
+    return bool(pattern.search(unquote(urlsplit(url).path or "/")))

@@ -1,0 +1,232 @@
+"""The fast paths of the extraction code give exactly what the slow forms they replace give.
+
+Each speed-up of crawler/extract (langdetect's loops rewritten, dates parsed without
+dateparser, date patterns run near anchors only, URL forms memoised, text normalised without a
+translate table) is checked here against the reference it must equal: the langdetect Detector
+itself, dateparser itself, a plain ``finditer`` scan, the uncached URL computation, the former
+normalisation. A difference is a changed record, so none is tolerated.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import dateparser
+import lxml.html
+import pytest
+
+from crawler.extract import dates
+from crawler.extract.boilerplate import text_key
+from crawler.extract.decode import normalize_text
+from crawler.extract.language import _detector_factory, _fast_detector_class, language_sample
+from crawler.extract.siteconfig import load_site_config
+from crawler.extract.urls import SiteUrls
+
+DATA = Path(__file__).parent / "data" / "htmldate-ar-ru"
+ARTICLE_TXT = Path(__file__).parent / "mirror" / "content" / "real_ar_527c77f4d0382ed9.txt"
+
+
+def page_texts() -> list[str]:
+    texts = [ARTICLE_TXT.read_text(encoding="utf-8")]
+    for path in sorted(DATA.glob("*.html")):
+        texts.append(lxml.html.fromstring(path.read_bytes()).text_content())
+    return texts
+
+
+# --- language: the rewritten Detector against langdetect's --------------------------------------
+
+
+def test_fast_detector_gives_langdetects_probabilities():
+    from langdetect.detector import Detector
+    from langdetect.lang_detect_exception import LangDetectException
+
+    factory, fast = _detector_factory(), _fast_detector_class()
+    rng = random.Random(5)
+    samples = ["Путин Эрдоган Сирия мир", "Дагестан Чечня Ингушетия", "mail a@b.com http://x.y/z  ok   ok",
+               "Ẩn  ẩn  Việt Nam  tiếng", "ș ț România", "日本語のテキスト と カタカナ", "ABC DEF ghi", ""]
+    for text in page_texts():
+        samples.append(language_sample(text))
+        samples += [text[start:start + rng.choice([8, 40, 300])] for start in rng.sample(range(len(text)), 4)]
+
+    def probabilities(detector_class, text):
+        detector = detector_class(factory)
+        detector.append(text)
+        try:
+            return [(p.lang, p.prob) for p in detector.get_probabilities()]
+        except LangDetectException as exc:
+            return str(exc)
+
+    for text in samples:
+        assert probabilities(fast, text) == probabilities(Detector, text), text[:60]
+
+
+# --- dates: the native parser against dateparser ------------------------------------------------
+
+_MONTHS = {
+    ("ar", "en"): list(dates._ARABIC_MONTH_NAMES.values()),
+    ("ru",): "января февраля марта апреля мая июня июля августа сентября октября ноября декабря".split(),
+    ("en",): "January February March April May June July August September October November December".split(),
+}
+_WEEKDAYS = {
+    ("ar", "en"): ["الأحد", "الإثنين", "الأربعاء", "الجمعة", "السبت"],
+    ("ru",): ["понедельник", "Четверг", "суббота"],
+    ("en",): ["Monday", "thursday", "SUNDAY"],
+}
+_TIMES = ["", " 00:00", " 14:30", " 9:05", " - 12:09 PM", " 12:09 AM", " 09:22 PM", ", 10:15", " 13:30 PM",
+          " 0:30 AM", " 24:00", " 12:60"]
+
+
+def _date_forms(count: int, seed: int) -> list[tuple[str, tuple[str, ...]]]:
+    """Random dates in the shapes the native parser takes (and near misses it must leave)."""
+    rng = random.Random(seed)
+    forms = []
+    for _ in range(count):
+        languages = rng.choice(list(_MONTHS))
+        month = rng.choice(_MONTHS[languages])
+        day = rng.choice([str(d) for d in range(0, 33)] + ["07", "09", "31"])
+        year = rng.choice(["1999", "2020", "2024", "2021"])
+        weekday = rng.choice(_WEEKDAYS[languages] + ["", "", "Пятница"])
+        prefix = f"{weekday}{rng.choice([', ', ' '])}" if weekday else ""
+        shape = f"{prefix}{month} {day}, {year}" if languages == ("en",) and rng.random() < 0.3 \
+            else f"{prefix}{day} {month} {year}"
+        forms.append((shape + rng.choice(_TIMES), languages))
+    return forms
+
+
+def test_native_date_parser_agrees_with_dateparser():
+    taken = 0
+    for text, languages in _date_forms(1500, seed=7):
+        native = dates._native_parse(text, languages)
+        if native is None:
+            continue  # left to dateparser
+        taken += 1
+        expected = dateparser.parse(text, languages=list(languages), settings=dates._DP_SETTINGS)
+        assert native == expected, (text, languages)
+    assert taken > 800  # the shapes above are mostly taken natively
+
+
+@pytest.mark.parametrize("text, languages, expected", [
+    ("22 يوليو 2020", ("ar", "en"), datetime(2020, 7, 22)),
+    ("الأربعاء, 07 أكتوبر 2020 - 12:09 PM", ("ar", "en"), datetime(2020, 10, 7, 12, 9)),
+    ("الجمعة 24 أبريل 2020 09:22 PM", ("ar", "en"), datetime(2020, 4, 24, 21, 22)),
+    ("09 июня 2021 14:30", ("ru",), datetime(2021, 6, 9, 14, 30)),
+    ("July 22, 2020", ("en",), datetime(2020, 7, 22)),
+    ("31 June 2020", ("en",), None),  # impossible: dateparser decides
+    ("22 يوليو 2020", ("ru",), None),  # month of another language: dateparser decides
+    ("Пятница 3 декабря 2020", ("en",), None),
+    ("22.07.2020", None, None),
+])
+def test_native_date_parser_forms(text, languages, expected):
+    assert dates._native_parse(text, languages) == expected
+
+
+# --- dates: patterns run near their anchors against a full scan ---------------------------------
+
+
+def _reference_spans(text: str, language: str | None) -> list[tuple[int, int, str]]:
+    """The candidate spans by plain finditer scans of every pattern (the former code)."""
+    norm = dates.normalize_digits(text)
+    spans = [(m.start(), m.end(), "iso") for m in dates._ISO.finditer(norm)]
+    spans += [(m.start(), m.end(), "numeric") for m in dates._NUMERIC.finditer(norm)]
+    order = [language] if language in dates._PATTERNS else []
+    order += [lang for lang in dates._LANGUAGES if lang not in order]
+    for lang in order:
+        for pattern in dates._PATTERNS[lang]:
+            spans += [(m.start(), m.end(), lang) for m in pattern.finditer(norm)]
+    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    kept: list[tuple[int, int, str]] = []
+    for span in spans:
+        if not kept or span[0] >= kept[-1][1]:
+            kept.append(span)
+    return kept
+
+
+def test_anchored_date_search_finds_every_span_a_scan_finds():
+    rng = random.Random(3)
+    pieces = [form for form, _ in _date_forms(200, seed=11)] + [
+        "٢٢ يوليو ٢٠٢٠", "21 ابريل/نيسان 2025", "22 تموز/ يوليو 2020", "3 تشرين الأول 2023", "14:30, 09 июня 2021",
+        "Опубликовано: 09.06.2021 в 14:30", "2020/12/25 - 1:59 صباحًا", "السبت ١٩ ديسمبر ٢٠٢٠ - ٠٢:٤٥ م",
+        "Wed, 22 Jul 2020 10:00:00 GMT", "2020-07-22T10:00:00+03:00", "the 3rd of June, 2021", "ſeptember 3, 2020",
+        "10:00     صباحاااااا     22     يوليو 2020", "12 may 2020", "1 мая   2020 г.", "5 \t June\n2019",
+    ]
+    texts = page_texts()
+    for _ in range(300):
+        filler = rng.choice(texts)
+        start = rng.randrange(len(filler))
+        parts = [filler[start:start + rng.randint(0, 400)]]
+        for _ in range(rng.randint(0, 4)):
+            parts += [rng.choice(pieces), rng.choice([" ", "\n", "  ", ", ", ""]), filler[start:start + rng.randint(0, 60)]]
+        text = "".join(parts)
+        language = rng.choice(["ar", "ru", "en", None])
+        assert dates._candidate_spans(text, language) == _reference_spans(text, language), text[:80]
+    for text in texts:
+        for language in ("ar", "ru", "en"):
+            assert dates._candidate_spans(text[:5000], language) == _reference_spans(text[:5000], language)
+
+
+# --- URLs: memoised forms against the direct computation ----------------------------------------
+
+
+def _reference_crawl_url(urls: SiteUrls, href: str, base: str | None) -> str | None:
+    """SiteUrls.to_crawl_url as it was: join with the whole page URL, then check the origin."""
+    href = href.strip()
+    if base is not None:
+        href = urljoin(base, href)
+    parts = urlsplit(href)
+    if parts.scheme not in ("http", "https") or not urls.is_own(href):
+        return None
+    return urlunsplit((*urlsplit(urls.crawl_origin)[:2], parts.path or "/", parts.query, ""))
+
+
+def test_memoised_crawl_urls_equal_the_direct_join():
+    site = load_site_config("rusislam").with_origin("http://127.0.0.1:8765")
+    urls = SiteUrls(site, ["sid"])
+    rng = random.Random(9)
+    alphabet = ["/", "//", "?", "#", ".", "..", "a", "novosti", "ar", ":", "http:", "https://", "127.0.0.1:8765",
+                "russia-islworld.ru", "\t", "\n", " ", "%D8%B1", "ر", "-2020-01-01-1", "=", "&", "\\", "@"]
+    bases = ["http://127.0.0.1:8765/novosti/page-2020-01-01-1", "http://127.0.0.1:8765/ar/novosti//x?a=1",
+             "http://127.0.0.1:8765", "HTTP://127.0.0.1:8765/Q", "http://user@127.0.0.1:8765/p", None]
+    for _ in range(4000):
+        href = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 7)))
+        base = rng.choice(bases)
+        try:
+            expected = _reference_crawl_url(urls, href, base)
+        except ValueError:
+            with pytest.raises(ValueError):
+                urls.to_crawl_url(href, base)
+            continue
+        assert urls.to_crawl_url(href, base) == expected, (href, base)
+
+
+# --- text: normalisation and comparison keys --------------------------------------------------
+
+
+_INVISIBLE = dict.fromkeys([0x200B, 0x2060, 0xFEFF, 0x00AD, 0x200E, 0x200F, 0x061C,
+                            *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
+
+
+def test_normalize_text_equals_the_translate_table_form():
+    rng = random.Random(2)
+    chars = [chr(c) for c in [*range(0x20, 0x80), *range(0x2000, 0x2070), 0xA0, 0xAD, 0xFEFF, 0x61C, 0x640, 0x301,
+                              0x308, 0x627, 0x653, 0x654, 0x410, 0x306, 0x3000, 0x1680, 0x85, 0x1C, 0x1F, 0x9, 0xA]]
+    for _ in range(20000):
+        text = "".join(rng.choice(chars) for _ in range(rng.randint(0, 12)))
+        expected = _SPACES.sub(" ", unicodedata.normalize("NFC", text).translate(_INVISIBLE)).strip()
+        assert normalize_text(text) == expected, repr(text)
+
+
+def test_title_search_skips_only_containers_that_cannot_match():
+    from crawler.extract.article import _memo_key
+
+    rng = random.Random(4)
+    chars = list("ab AB-–—«»\"'.,:;!?ßﬁİıſ\u0301\u200b e\u00a0ё") + ["\u1100", "\u1161", "\u11a8", "Σ", "ς"]
+    for _ in range(20000):
+        text = normalize_text("".join(rng.choice(chars) for _ in range(rng.randint(0, 14))))
+        for key in (text_key(text), text_key(text[:-2]), text_key(rng.choice(chars) * 3)):
+            assert (_memo_key({}, text, len(key)) == key) == (text_key(text) == key), (text, key)
