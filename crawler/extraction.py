@@ -17,12 +17,19 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from crawler.extract.article import Article, extract_article
+from crawler.extract.record import Article
 from crawler.extract.siteconfig import SiteConfig
 
 logger = logging.getLogger(__name__)
 
 _worker_site: SiteConfig | None = None
+
+
+def extract_article(*args, **kwargs) -> Article | None:
+    """The extractor, imported where it runs: the crawl process stays free of its libraries."""
+    from crawler.extract.article import extract_article as extract
+
+    return extract(*args, **kwargs)
 
 
 def _start_worker(site: SiteConfig) -> None:

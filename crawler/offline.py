@@ -52,7 +52,8 @@ from urllib.parse import urlsplit
 from archive.jsonl import JsonLinesWriter
 from archive.reader import MAX_DECODED_SIZE, StoredRecord, WarcReadError, decode_content, iter_responses
 from archive.warc import WarcPointer
-from crawler.extract.article import Capture, article_record, extract_article
+from crawler.extract.article import extract_article
+from crawler.extract.record import Capture, article_record
 from crawler.extract.candidates import extraction_skip_reason, is_text_response
 from crawler.extract.siteconfig import ConfigError, SiteConfig, load_site_config
 from crawler.extract.urls import SiteUrls, parse_clean_params

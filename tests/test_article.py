@@ -18,15 +18,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from crawler.extract.article import (
-    EXTRACTOR_VERSION,
-    Article,
-    Capture,
-    article_record,
-    extract_article,
-    extractor_info,
-    load_schema,
-)
+from crawler.extract.article import extract_article
+from crawler.extract.record import EXTRACTOR_VERSION, Article, Capture, article_record, extractor_info, load_schema
 from crawler.extract.siteconfig import load_site_config
 from crawler.extract.urls import SiteUrls
 

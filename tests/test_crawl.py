@@ -228,7 +228,7 @@ def test_one_valid_record_per_article_pointing_at_its_response_record(crawl):
     import jsonschema
 
     from archive.reader import read_record
-    from crawler.extract.article import load_schema
+    from crawler.extract.record import load_schema
 
     mirror, result = crawl
     (jsonl,) = result.jsonl_files

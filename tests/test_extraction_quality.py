@@ -18,7 +18,8 @@ from datetime import datetime, timezone
 import jsonschema
 import pytest
 
-from crawler.extract.article import Capture, article_record, extract_article, load_schema
+from crawler.extract.article import extract_article
+from crawler.extract.record import Capture, article_record, load_schema
 from crawler.extract.siteconfig import load_site_config
 from crawler.extract.urls import SiteUrls
 from tests.mirror import build_site

@@ -19,9 +19,6 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
@@ -45,14 +42,10 @@ from .decode import decode_html, normalize_text
 from .language import declared_language, detect_language
 from .siteconfig import SiteConfig
 from .sources import SourceMatcher
+from .record import Article
 from .urls import SiteUrls
 
 log = logging.getLogger(__name__)
-
-EXTRACTOR_NAME = "rusislam-archive"
-# Bump when a change can alter extracted fields: records name the version that made them.
-EXTRACTOR_VERSION = "1.0.0"
-SCHEMA_PATH = Path(__file__).with_name("article.schema.json")
 
 # Pages larger than this are cut before parsing (bounded work); no article is this long.
 MAX_HTML_CHARS = 4_000_000
@@ -73,43 +66,6 @@ _OUTSIDE_ARTICLE_TAGS = {"nav", "aside", "footer"}
 _OUTSIDE_ARTICLE_WORDS = {"sidebar", "aside", "related", "menu", "nav", "footer", "teaser", "teasers"}
 
 
-@dataclass(frozen=True)
-class Article:
-    """What an article page says."""
-
-    url: str
-    canonical_url: str
-    id: str
-    site: str
-    language: str | None
-    language_declared: str | None
-    title: str
-    published: str | None
-    published_raw: str | None
-    body: str
-    source: dict | None
-    author: str | None
-    categories: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    content_sha1: str = ""
-
-
-@dataclass(frozen=True)
-class Capture:
-    """How the page was fetched; ``warc`` = {"file", "offset", "length", "record_id"} or None."""
-
-    url: str
-    fetched_at: datetime
-    http_status: int
-    warc: dict | None = None
-
-
-def extractor_info() -> dict:
-    import trafilatura
-
-    return {"name": EXTRACTOR_NAME, "version": EXTRACTOR_VERSION, "trafilatura": trafilatura.__version__}
-
-
 def extract_article(body: bytes, url: str, headers: Any, site: SiteConfig, *,
                     use_selectors: bool = True, clean_params: Iterable[str] = ()) -> Article | None:
     """The article on a page, or None when the page is not an article (listing, home, about or
@@ -122,36 +78,6 @@ def extract_article(body: bytes, url: str, headers: Any, site: SiteConfig, *,
     except Exception:  # one bad page must never stop a crawl or a re-extraction run
         log.warning("extraction failed for %s", url, exc_info=True)
         return None
-
-
-def article_record(article: Article, capture: Capture) -> dict:
-    """The JSON line of an article (key order fixed; see article.schema.json)."""
-    record = {
-        "id": article.id,
-        "url": capture.url or article.url,
-        "canonical_url": article.canonical_url,
-        "site": article.site,
-        "language": article.language,
-        "language_declared": article.language_declared,
-        "title": article.title,
-        "published": article.published,
-        "published_raw": article.published_raw,
-        "body": article.body,
-        "source": dict(article.source) if article.source else None,
-        "author": article.author,
-        "categories": list(article.categories),
-        "tags": list(article.tags),
-        "fetched_at": _utc_iso(capture.fetched_at),
-        "http_status": int(capture.http_status),
-        "content_sha1": article.content_sha1,
-        "warc": dict(capture.warc) if capture.warc else None,
-        "extractor": extractor_info(),
-    }
-    return _nfc(record)
-
-
-def load_schema() -> dict:
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -578,19 +504,3 @@ def _same_title(a: str, b: str) -> bool:
         return True
     shorter, longer = sorted((a, b), key=len)
     return len(shorter) >= 10 and shorter in longer and len(shorter) >= 0.5 * len(longer)
-
-
-def _utc_iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _nfc(value: Any) -> Any:
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
-    if isinstance(value, dict):
-        return {k: _nfc(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_nfc(v) for v in value]
-    return value

@@ -32,7 +32,7 @@ from scrapy.utils.response import get_base_url
 from scrapy.utils.sitemap import Sitemap
 
 from archive.reader import read_record
-from crawler.extract.article import Capture, article_record
+from crawler.extract.record import Capture, article_record
 from crawler.extract.candidates import extraction_skip_reason
 from crawler.extract.siteconfig import SiteConfig, load_site_config
 from crawler.extract.urls import SiteUrls

@@ -1,0 +1,103 @@
+"""The article record: what a page says (``Article``), how it was fetched (``Capture``), the JSON line.
+
+Kept apart from the extractor so that the crawl process, which only writes records, does not
+load the extraction stack (trafilatura, dateparser, langdetect profiles): extraction runs in a
+worker process (``crawler.extraction``).
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+EXTRACTOR_NAME = "rusislam-archive"
+# Bump when a change can alter extracted fields: records name the version that made them.
+EXTRACTOR_VERSION = "1.0.0"
+SCHEMA_PATH = Path(__file__).with_name("article.schema.json")
+
+
+@dataclass(frozen=True)
+class Article:
+    """What an article page says."""
+
+    url: str
+    canonical_url: str
+    id: str
+    site: str
+    language: str | None
+    language_declared: str | None
+    title: str
+    published: str | None
+    published_raw: str | None
+    body: str
+    source: dict | None
+    author: str | None
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    content_sha1: str = ""
+
+
+@dataclass(frozen=True)
+class Capture:
+    """How the page was fetched; ``warc`` = {"file", "offset", "length", "record_id"} or None."""
+
+    url: str
+    fetched_at: datetime
+    http_status: int
+    warc: dict | None = None
+
+
+def extractor_info() -> dict:
+    return {"name": EXTRACTOR_NAME, "version": EXTRACTOR_VERSION, "trafilatura": metadata.version("trafilatura")}
+
+
+def article_record(article: Article, capture: Capture) -> dict:
+    """The JSON line of an article (key order fixed; see article.schema.json)."""
+    record = {
+        "id": article.id,
+        "url": capture.url or article.url,
+        "canonical_url": article.canonical_url,
+        "site": article.site,
+        "language": article.language,
+        "language_declared": article.language_declared,
+        "title": article.title,
+        "published": article.published,
+        "published_raw": article.published_raw,
+        "body": article.body,
+        "source": dict(article.source) if article.source else None,
+        "author": article.author,
+        "categories": list(article.categories),
+        "tags": list(article.tags),
+        "fetched_at": _utc_iso(capture.fetched_at),
+        "http_status": int(capture.http_status),
+        "content_sha1": article.content_sha1,
+        "warc": dict(capture.warc) if capture.warc else None,
+        "extractor": extractor_info(),
+    }
+    return _nfc(record)
+
+
+def load_schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+
+def _utc_iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _nfc(value: Any) -> Any:
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {k: _nfc(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nfc(v) for v in value]
+    return value
