@@ -40,12 +40,13 @@ import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from functools import lru_cache
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from tests.mirror.chrome import GROUP_NAME, MODERN, SECTION, SWITCHER, TABLE
 from tests.mirror.content import AR, EN, RU, STATIC_PAGES, real_arabic_article
+from tests.mirror.server import not_modified_since
 from tests.mirror.site import text_of
 
 LANGUAGES = ("ru", "ar", "en")
@@ -624,7 +625,7 @@ class SyntheticServer:
             out += [("ETag", entry.etag), ("Last-Modified", http_date(entry.last_modified))]
             inm, ims = headers.get("if-none-match"), headers.get("if-modified-since")
             if (inm is not None and entry.etag in [t.strip().removeprefix("W/") for t in inm.split(",")]) or (
-                    inm is None and ims is not None and _not_modified_since(ims, entry.last_modified)):
+                    inm is None and ims is not None and not_modified_since(ims, entry.last_modified)):
                 status, body = 304, b""
         if status != 304:
             out.append(("Content-Type", entry.content_type))
@@ -706,16 +707,6 @@ class SyntheticServer:
         print(self.base_url, flush=True)
         async with server:
             await server.serve_forever()
-
-
-def _not_modified_since(value: str, last_modified: datetime) -> bool:
-    try:
-        since = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return False
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=timezone.utc)
-    return last_modified.replace(microsecond=0) <= since
 
 
 def main(argv: list[str] | None = None) -> None:

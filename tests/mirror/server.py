@@ -65,14 +65,14 @@ def _accepts_gzip(value: str | None) -> bool:
     return False
 
 
-def _etag_matches(if_none_match: str, etag: str) -> bool:
+def etag_matches(if_none_match: str, etag: str) -> bool:
     if if_none_match.strip() == "*":
         return True
     wanted = etag.removeprefix("W/")
     return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
 
 
-def _not_modified_since(if_modified_since: str, last_modified: datetime) -> bool:
+def not_modified_since(if_modified_since: str, last_modified: datetime) -> bool:
     try:
         since = parsedate_to_datetime(if_modified_since)
     except (TypeError, ValueError):
@@ -130,8 +130,8 @@ class _Handler(BaseHTTPRequestHandler):
             etag = '"' + hashlib.sha1(body).hexdigest()[:24] + '"'
             headers += [("ETag", etag), ("Last-Modified", http_date(page.last_modified))]
             inm, ims = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
-            if (inm is not None and _etag_matches(inm, etag)) or (
-                inm is None and ims is not None and _not_modified_since(ims, page.last_modified)
+            if (inm is not None and etag_matches(inm, etag)) or (
+                inm is None and ims is not None and not_modified_since(ims, page.last_modified)
             ):
                 status, reason, body = 304, "Not Modified", b""
                 headers = [h for h in headers if h[0] != "Content-Type"]
