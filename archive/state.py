@@ -110,6 +110,10 @@ class WarcRecordRef:
         """From an ``archive.warc.WarcPointer`` (or anything with file/offset/length/record_id)."""
         return cls(pointer.file, pointer.offset, pointer.length, pointer.record_id, warc_date, target_uri)
 
+    def pointer(self) -> dict:
+        """The pointer article records carry: file, offset, length, record_id."""
+        return {"file": self.file, "offset": self.offset, "length": self.length, "record_id": self.record_id}
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, warc_date: str = "", target_uri: str = "") -> "WarcRecordRef":
         """From a JSON pointer as written in article lines (file, offset, length, record_id).

@@ -30,7 +30,7 @@ PAYLOAD_UNCHANGED = "payload_unchanged"  # request.meta key: the body equals the
 PAGE_KIND = "page_kind"  # request.meta key: "sitemap" (other kinds follow from the URL)
 
 
-def _header_pairs(headers) -> list[tuple[str, str]]:
+def header_pairs(headers) -> list[tuple[str, str]]:
     """Scrapy Headers -> (name, value) pairs; one pair per value, values as latin-1 text."""
     return [
         (name.decode("latin-1"), value.decode("latin-1"))
@@ -94,12 +94,12 @@ class WarcCaptureMiddleware:
         exchange = HttpExchange(
             url=request.url,
             method=request.method,
-            request_headers=_header_pairs(request.headers),
+            request_headers=header_pairs(request.headers),
             request_body=request.body or b"",
             protocol=response.protocol or "HTTP/1.1",
             status=response.status,
             reason=request.meta.get(HTTP_REASON) or _standard_reason(response.status),
-            response_headers=_header_pairs(response.headers),
+            response_headers=header_pairs(response.headers),
             body=response.body,
             captured_at=request.meta.get(CAPTURE_STARTED) or datetime.now(timezone.utc),
             ip_address=str(response.ip_address) if response.ip_address else None,

@@ -141,12 +141,6 @@ class SiteUrls:
     def is_article(self, url: str) -> bool:
         return _matches_path(self.site.article_url_pattern, url)
 
-    def article_url_date(self, url: str) -> str | None:
-        match = self.site.article_url_pattern.search(self._path(url))
-        if match and "date" in match.groupdict():
-            return match.group("date")
-        return None
-
     def is_listing(self, url: str) -> bool:
         """A section listing page, its first page or a ``?PAGEN_1=N`` page."""
         pattern = self.site.listing_url_pattern

@@ -40,7 +40,7 @@ from crawler.extract.urls import SiteUrls
 from ..extensions import archive_dir, archive_state
 from ..extraction import ExtractionPool
 from ..handlers import CAPTURE_STARTED
-from ..middlewares import PAGE_KIND, PAYLOAD_UNCHANGED, WARC_META
+from ..middlewares import PAGE_KIND, PAYLOAD_UNCHANGED, WARC_META, header_pairs
 from ..options import parse_duration, parse_flag
 
 logger = logging.getLogger(__name__)
@@ -157,8 +157,7 @@ class NewsSiteSpider(scrapy.Spider):
             article = await self.extraction.extract(body, page.url, stored.header_list, tuple(self.urls.clean_params))
             if article is not None:
                 capture = Capture(url=page.url, fetched_at=_parse_iso(page.warc.warc_date), http_status=page.status,
-                                  warc={"file": page.warc.file, "offset": page.warc.offset,
-                                        "length": page.warc.length, "record_id": page.warc.record_id})
+                                  warc=page.warc.pointer())
                 yield article_record(article, capture)
 
     def _sitemap_request(self, url: str) -> Request:
@@ -334,7 +333,7 @@ class NewsSiteSpider(scrapy.Spider):
             logger.warning("Archived but not extracted (%s): %s", skip, response.url)
             self.crawler.stats.inc_value("pages/not_extracted")
             return None
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs]
+        headers = header_pairs(response.headers)
         try:
             article = await self.extraction.extract(response.body, response.url, headers, tuple(self.urls.clean_params))
         except Exception:  # the extractor must not stop the crawl; the page stays in the WARC
