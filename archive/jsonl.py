@@ -52,6 +52,18 @@ def encode_line(record: Mapping) -> bytes:
     return (text + "\n").encode("utf-8")  # lone surrogates raise UnicodeEncodeError before any write
 
 
+def extend_line(line: bytes, fields: Mapping) -> bytes:
+    """``encode_line`` of a record extended with ``fields`` (keys it lacks), given the record's
+    encoded ``line``: the record is not encoded again (re-extraction encodes in its workers and
+    adds the version fields in the process that knows them)."""
+    if not line.endswith(b"}\n"):
+        raise ValueError("not an encoded JSON Lines record")
+    added = encode_line(fields)[1:-2]
+    if not added:
+        return line
+    return line[:-2] + (b"," if line[-3:-2] != b"{" else b"") + added + b"}\n"
+
+
 class JsonLinesWriter:
     """Appends records as whole JSON lines; thread-safe; fsync on close."""
 
@@ -67,7 +79,12 @@ class JsonLinesWriter:
 
     def write(self, record: Mapping) -> None:
         """Append one record as one line: either the whole line is in the file or nothing is."""
-        data = encode_line(record)
+        self.write_line(encode_line(record))
+
+    def write_line(self, data: bytes) -> None:
+        """Append one line already encoded by ``encode_line`` (or ``extend_line``), whole or not at all."""
+        if not data.endswith(b"\n") or b"\n" in data[:-1]:
+            raise ValueError("a JSON line is one line ending in a newline")
         with self._lock:
             if self._fd is None:
                 raise ValueError(f"{self.path}: writer is closed")

@@ -1,10 +1,12 @@
-"""Article extraction beside the crawl, in worker processes.
+"""Reading pages (links to follow, article) beside the crawl, in worker processes.
 
-Extraction (trafilatura, date parsing, language detection) costs several times more
-CPU than fetching and archiving a page. Run inline, it would leave the machine's
-second core idle while the crawl waits for it; in a worker process the first core
-fetches, archives and writes while the second extracts. The functions are the pure
-ones of ``crawler.extract``, so a worker needs nothing but the site config, sent once.
+Parsing a page and extracting its article (trafilatura, date parsing, language detection)
+cost several times more CPU than fetching and archiving it. Run inline, they would leave
+the machine's second core idle while the crawl waits; in a worker process the first core
+fetches, archives and writes while the second reads pages. Every HTML page is parsed
+there, once, for its links and its article: the crawl process builds no tree. The
+functions are the pure ones of ``crawler.extract``, so a worker needs nothing but the
+site config, sent once.
 
 ``EXTRACT_WORKERS`` (default 1) sets the number of processes; 0 extracts inline.
 """
@@ -17,7 +19,6 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from crawler.extract.record import Article
 from crawler.extract.siteconfig import SiteConfig
 
 logger = logging.getLogger(__name__)
@@ -25,22 +26,23 @@ logger = logging.getLogger(__name__)
 _worker_site: SiteConfig | None = None
 
 
-def extract_article(*args, **kwargs) -> Article | None:
-    """The extractor, imported where it runs: the crawl process stays free of its libraries."""
-    from crawler.extract.article import extract_article as extract
+def read_page(*args, **kwargs):
+    """``crawler.extract.article.read_page``, imported where it runs: the crawl process stays
+    free of the extraction libraries while a worker reads its pages."""
+    from crawler.extract.article import read_page as read
 
-    return extract(*args, **kwargs)
+    return read(*args, **kwargs)
 
 
 def _start_worker(site: SiteConfig) -> None:
     global _worker_site
     _worker_site = site
     # Pay the imports and profile loading once, before the first page arrives.
-    extract_article(b"<html><body><h1>warm-up</h1><p>warm-up</p></body></html>", site.origin + "/", [], site)
+    read_page(b"<html><body><h1>warm-up</h1><p>warm-up</p></body></html>", site.origin + "/", [], site)
 
 
-def _extract_in_worker(body: bytes, url: str, headers: list[tuple[str, str]], clean_params: tuple[str, ...]) -> Article | None:
-    return extract_article(body, url, headers, _worker_site, clean_params=clean_params)
+def _read_in_worker(body: bytes, url: str, headers: list[tuple[str, str]], options: dict):
+    return read_page(body, url, headers, _worker_site, **options)
 
 
 class ExtractionPool:
@@ -53,15 +55,17 @@ class ExtractionPool:
                 workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(site,)
             )
 
-    async def extract(self, body: bytes, url: str, headers: list[tuple[str, str]],
-                      clean_params: tuple[str, ...] = ()) -> Article | None:
+    async def read(self, body: bytes, url: str, headers: list[tuple[str, str]], *, clean_params: tuple[str, ...] = (),
+                   languages: tuple[str, ...] | None = None, extract: bool = True):
+        """``read_page`` of the page, in a worker when there is one (a ``PageReading``)."""
+        options = {"clean_params": clean_params, "languages": languages, "extract": extract}
         if self.executor is not None:
             try:
-                return await asyncio.wrap_future(self.executor.submit(_extract_in_worker, body, url, headers, clean_params))
+                return await asyncio.wrap_future(self.executor.submit(_read_in_worker, body, url, headers, options))
             except BrokenProcessPool:
-                logger.error("The extraction worker died; extracting in the crawl process from now on")
+                logger.error("The extraction worker died; reading pages in the crawl process from now on")
                 self.executor = None
-        return extract_article(body, url, headers, self.site, clean_params=clean_params)
+        return read_page(body, url, headers, self.site, **options)
 
     def close(self) -> None:
         if self.executor is not None:

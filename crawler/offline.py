@@ -37,6 +37,7 @@ No Scrapy here: only ``archive.reader`` and ``crawler.extract``.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import multiprocessing
 import os
@@ -49,7 +50,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 from urllib.parse import urlsplit
 
-from archive.jsonl import JsonLinesWriter
+from archive.jsonl import JsonLinesWriter, encode_line, extend_line
 from archive.reader import MAX_DECODED_SIZE, StoredRecord, WarcReadError, decode_content, iter_responses
 from archive.warc import WarcPointer
 from crawler.extract.article import extract_article
@@ -189,22 +190,21 @@ class ArticleVersions:
     def new_run(self) -> None:
         self.in_run.clear()
 
-    def versioned(self, record: dict) -> dict | None:
-        """The record with ``version`` and ``previous_sha1``, or None when the crawl wrote no line."""
-        article_id = record["id"]
+    def version_fields(self, article_id: str, content_sha1: str, url: str) -> dict | None:
+        """``version`` and ``previous_sha1`` of the article's line, or None when the crawl wrote no line."""
         if article_id in self.in_run:
             self.duplicates += 1
-            log.info("article %s already seen in this run, dropped (%s)", article_id, record["url"])
+            log.info("article %s already seen in this run, dropped (%s)", article_id, url)
             return None
         self.in_run.add(article_id)
         current = self.current.get(article_id)
-        if current is not None and current[1] == record["content_sha1"]:
+        if current is not None and current[1] == content_sha1:
             self.unchanged += 1
             return None
-        record["version"] = 1 if current is None else current[0] + 1
-        record["previous_sha1"] = None if current is None else current[1]
-        self.current[article_id] = (record["version"], record["content_sha1"])
-        return record
+        fields = {"version": 1 if current is None else current[0] + 1,
+                  "previous_sha1": None if current is None else current[1]}
+        self.current[article_id] = (fields["version"], content_sha1)
+        return fields
 
 
 # WARC file names of archive.warc: {prefix}-{17-digit time}-{serial}-{host}-{pid}.warc.gz; serial 0 opens a run.
@@ -228,23 +228,46 @@ def _init_worker(site: str, base_url: str | None, max_size: int) -> None:
     _worker_extractor = OfflineExtractor(site, base_url, max_size)
 
 
-def _extract_logged(extractor: OfflineExtractor, capture: CapturedResponse) -> tuple[dict | None, bool]:
-    """(record or None, failed?) for one capture; an unexpected error is logged, never raised."""
+@dataclass(frozen=True)
+class EncodedRecord:
+    """A record as its JSON line, encoded where it was extracted (a worker), with what the
+    versioning needs: the process writing the file only adds the version fields."""
+
+    id: str
+    content_sha1: str
+    url: str
+    line: bytes
+
+
+def _extract_logged(extractor: OfflineExtractor, capture: CapturedResponse) -> tuple[EncodedRecord | None, bool]:
+    """(encoded record or None, failed?) for one capture; an unexpected error is logged, never raised."""
     try:
-        return extractor.record_for(capture), False
+        record = extractor.record_for(capture)
+        if record is None:
+            return None, False
+        return EncodedRecord(record["id"], record["content_sha1"], record["url"], encode_line(record)), False
     except Exception:
         log.exception("Extraction failed, no record: %s", capture.url)
         return None, True
 
 
-def _extract_in_worker(capture: CapturedResponse) -> tuple[dict | None, bool]:
+def _extract_in_worker(capture: CapturedResponse) -> tuple[EncodedRecord | None, bool]:
     return _extract_logged(_worker_extractor, capture)
 
 
 def iter_article_records(warc_paths: Iterable[str | os.PathLike], site: str | SiteConfig = DEFAULT_SITE, *,
                          base_url: str | None = None, jobs: int = 1, max_size: int = EXTRACT_MAXSIZE,
                          summary: ExtractionSummary | None = None) -> Iterator[dict]:
-    """The article lines the crawl runs wrote for these WARC files, in WARC order.
+    """The article records the crawl runs wrote for these WARC files, in WARC order."""
+    for line in iter_article_lines(warc_paths, site, base_url=base_url, jobs=jobs, max_size=max_size,
+                                   summary=summary):
+        yield json.loads(line)
+
+
+def iter_article_lines(warc_paths: Iterable[str | os.PathLike], site: str | SiteConfig = DEFAULT_SITE, *,
+                       base_url: str | None = None, jobs: int = 1, max_size: int = EXTRACT_MAXSIZE,
+                       summary: ExtractionSummary | None = None) -> Iterator[bytes]:
+    """The article lines (encoded JSON Lines) the crawl runs wrote for these WARC files, in WARC order.
 
     ``jobs`` > 1 extracts in that many processes; at most ``jobs * TASKS_IN_FLIGHT_PER_JOB``
     captures are in flight, so memory does not grow with the archive.
@@ -274,12 +297,13 @@ def iter_article_records(warc_paths: Iterable[str | os.PathLike], site: str | Si
             summary.captures_examined += 1
             yield replace(capture, clean_params=clean_params)
 
-    def keep(result: tuple[dict | None, bool]) -> Iterator[dict]:
-        record, failed = result
+    def keep(result: tuple[EncodedRecord | None, bool]) -> Iterator[bytes]:
+        encoded, failed = result
         summary.failed += failed
-        if record is not None and versions.versioned(record) is not None:
+        fields = versions.version_fields(encoded.id, encoded.content_sha1, encoded.url) if encoded else None
+        if fields is not None:
             summary.articles += 1
-            yield record
+            yield extend_line(encoded.line, fields)
 
     def file_started(name: str) -> None:
         if starts_run(name):
@@ -299,7 +323,7 @@ def iter_article_records(warc_paths: Iterable[str | os.PathLike], site: str | Si
         with context.Pool(jobs, initializer=_init_worker, initargs=(site_arg, base_url, max_size)) as pool:
             pending: deque = deque()  # file names and AsyncResults, in WARC order
 
-            def drain(keep_at_most: int) -> Iterator[dict]:
+            def drain(keep_at_most: int) -> Iterator[bytes]:
                 while len(pending) > keep_at_most:
                     item = pending.popleft()
                     if isinstance(item, str):
@@ -321,9 +345,9 @@ def extract_to_jsonl(warc_paths: Iterable[str | os.PathLike], output: str | os.P
     """Write the article records of the WARC files to ``output`` (JSON Lines, whole lines)."""
     summary = ExtractionSummary()
     with JsonLinesWriter(output) as writer:
-        for record in iter_article_records(warc_paths, site, base_url=base_url, jobs=jobs, max_size=max_size,
-                                           summary=summary):
-            writer.write(record)
+        for line in iter_article_lines(warc_paths, site, base_url=base_url, jobs=jobs, max_size=max_size,
+                                       summary=summary):
+            writer.write_line(line)
     return summary
 
 

@@ -38,9 +38,12 @@ DOWNLOAD_MAXSIZE = 64 * 1024 * 1024  # also bounds decompression: a gzip bomb st
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 EXTRACT_MAXSIZE = 8 * 1024 * 1024  # larger pages are archived but not extracted
 EXTRACT_WORKERS = 1  # extraction processes beside the crawl (0: extract in the crawl process)
-# Responses waiting for their extraction stay in memory with their parsed trees: keep that queue
-# short (Scrapy's default is 5 MB of bodies), a few pages ahead of the worker is enough.
+# Responses waiting for the extraction worker stay in memory: keep that queue short (Scrapy's
+# default is 5 MB of bodies), a few pages ahead of the worker is enough.
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
+# Scrapy starts this many asyncio tasks for the output of every response; a page yields a few
+# requests and at most one record, written synchronously: 100 (the default) is pure overhead.
+CONCURRENT_ITEMS = 16
 # A body cut short is kept (and archived marked WARC-Truncated), then retried.
 DOWNLOAD_FAIL_ON_DATALOSS = False
 REDIRECT_MAX_TIMES = 10

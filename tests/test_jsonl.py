@@ -146,3 +146,29 @@ def test_read_raises_on_unparsable_line_in_the_middle(tmp_path):
     assert next(records) == {"n": 1}
     with pytest.raises(JsonLinesError, match="a.jsonl:2"):
         next(records)
+
+
+def test_extend_line_equals_encoding_the_extended_record(tmp_path):
+    """Re-extraction encodes records in its workers and adds the version fields after: the line
+    must be byte for byte the one the whole record gives."""
+    from archive.jsonl import encode_line, extend_line
+
+    record = {"id": "a1", "title": "ا\u0644\u0651\u0650", "body": "Текст\n«цитата»", "tags": ["x"], "warc": None}
+    fields = {"version": 2, "previous_sha1": "0" * 40}
+    assert extend_line(encode_line(record), fields) == encode_line({**record, **fields})
+    assert extend_line(encode_line({}), {"version": 1}) == encode_line({"version": 1})
+    assert extend_line(encode_line(record), {}) == encode_line(record)
+    with pytest.raises(ValueError):
+        extend_line(b'["not", "a record"]\n', fields)
+    path = tmp_path / "x.jsonl"
+    with JsonLinesWriter(path) as writer:
+        writer.write_line(extend_line(encode_line(record), fields))
+        with pytest.raises(ValueError):
+            writer.write_line(b'{"a":1}\n{"b":2}\n')  # two lines are not one record
+        with pytest.raises(ValueError):
+            writer.write_line(b'{"a":1}')  # no newline: not a whole line
+    assert list(read_jsonl(path)) == [{**unicodedata_nfc(record), **fields}]
+
+
+def unicodedata_nfc(record: dict) -> dict:
+    return {k: unicodedata.normalize("NFC", v) if isinstance(v, str) else v for k, v in record.items()}

@@ -18,7 +18,7 @@ import json
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urljoin
 
@@ -40,9 +40,10 @@ from .body import MIN_BODY_CHARS, find_body_lines, select_all, select_first, tak
 from .dates import find_published, parse_date
 from .decode import decode_html, normalize_text
 from .language import declared_language, detect_language
+from .links import canonical_link, followed_links
 from .siteconfig import SiteConfig
 from .sources import SourceMatcher
-from .record import Article
+from .record import Article, PageReading
 from .urls import SiteUrls
 
 log = logging.getLogger(__name__)
@@ -73,11 +74,24 @@ def extract_article(body: bytes, url: str, headers: Any, site: SiteConfig, *,
 
     ``clean_params`` are the site's robots.txt Clean-param names: like tracking parameters they
     never make another page, so they never make another article id."""
+    page = _ArticlePage(body, url, headers, site, use_selectors, clean_params)
+    return page.extract(page.parse())
+
+
+def read_page(body: bytes, url: str, headers: Any, site: SiteConfig, *, languages: Iterable[str] | None = None,
+              clean_params: Iterable[str] = (), extract: bool = True) -> PageReading:
+    """The links of a page and, when ``extract``, its article. Never raises: a page that cannot
+    be parsed reads as nothing, and a failure in one part leaves the other."""
+    page = _ArticlePage(body, url, headers, site, True, clean_params)
+    root = page.parse()
+    if root is None:
+        return PageReading()
     try:
-        return _ArticlePage(body, url, headers, site, use_selectors, clean_params).extract()
-    except Exception:  # one bad page must never stop a crawl or a re-extraction run
-        log.warning("extraction failed for %s", url, exc_info=True)
-        return None
+        links, canonical = tuple(followed_links(root, url, page.urls, languages)), canonical_link(root, url, page.urls)
+    except Exception:  # links are found again when the page is fetched again; the article must not be lost
+        log.warning("reading links failed for %s", url, exc_info=True)
+        links, canonical = (), None
+    return PageReading(links, canonical, page.extract(root) if extract else None)
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -93,13 +107,20 @@ class _ArticlePage:
         self.headers = headers
         self.site = site
         self.selectors = site.extract.selectors if use_selectors else {}
-        self.urls = SiteUrls(site, clean_params)
+        self.urls = _site_urls(site, tuple(clean_params))
         self._classed: tuple | None = None  # see _classed_elements
 
-    def extract(self) -> Article | None:
-        root = self._parse()
+    def extract(self, root) -> Article | None:
+        """The article of the parsed page (None: not an article). Never raises (see extract_article)."""
         if root is None:
             return None
+        try:
+            return self._extract(root)
+        except Exception:  # one bad page must never stop a crawl or a re-extraction run
+            log.warning("extraction failed for %s", self.url, exc_info=True)
+            return None
+
+    def _extract(self, root) -> Article | None:
         canonical = self._canonical_url(root)
         if canonical is None:
             log.debug("not an article page: %s", self.url)
@@ -142,8 +163,8 @@ class _ArticlePage:
         lines = find_body_lines(content_root, url=self.url, selectors=self.selectors.get("body", ()),
                                 rules=rules, main_block=main_block)
         matcher = _source_matcher(self.site)
-        page_lines = rules.filter(block_lines(content_root))
-        lines, source = take_attribution(lines, page_lines, lambda line: matcher.parse_attribution(line, hint))
+        lines, source = take_attribution(lines, block_lines(content_root),
+                                         lambda line: matcher.parse_attribution(line, hint), rules)
         text = "\n".join(lines)
         if len(text) < MIN_BODY_CHARS:
             log.info("too little body text (%d chars) on %s", len(text), self.url)
@@ -168,6 +189,14 @@ class _ArticlePage:
         )
 
     # --- parsing and page kind -------------------------------------------------------------
+    def parse(self):
+        """The page's tree, or None when it is no HTML page. Never raises."""
+        try:
+            return self._parse()
+        except Exception:  # decoding and parsing hostile bytes must not stop a crawl
+            log.warning("parsing failed for %s", self.url, exc_info=True)
+            return None
+
     def _parse(self):
         if not self.raw:
             log.info("empty body: %s", self.url)
@@ -389,21 +418,31 @@ def _html_class_lookup():
     return lookup
 
 
-_MATCHERS: dict[tuple[int, int], tuple[Any, Any, SourceMatcher]] = {}
+_BUILT: dict[tuple, tuple[tuple, Any]] = {}
+
+
+def _built_once(kind: str, sources: tuple, extra: tuple, build: Callable[[], Any]) -> Any:
+    """``build()`` once per ``kind`` and set of config objects (compared by identity: configs
+    derived from one another with ``with_origin`` or ``without_selectors`` share their parts,
+    and are not hashable) and hashable ``extra``; a handful are kept."""
+    key = (kind, *map(id, sources), *extra)
+    cached = _BUILT.get(key)
+    if cached is None or any(a is not b for a, b in zip(cached[0], sources)):
+        if len(_BUILT) > 32:
+            _BUILT.clear()
+        cached = _BUILT[key] = (sources, build())
+    return cached[1]
 
 
 def _source_matcher(site: SiteConfig) -> SourceMatcher:
-    """One matcher per source table: configs derived from one another (``with_origin``,
-    ``without_selectors``) share their tables, and building a matcher costs milliseconds."""
-    aliases, labels = site.source_aliases, site.extract.source_labels
-    key = (id(aliases), id(labels))
-    cached = _MATCHERS.get(key)
-    if cached is None or cached[0] is not aliases or cached[1] is not labels:
-        cached = (aliases, labels, SourceMatcher.from_site(site))
-        if len(_MATCHERS) > 16:
-            _MATCHERS.clear()
-        _MATCHERS[key] = cached
-    return cached[2]
+    """One matcher per source table: building one costs milliseconds."""
+    return _built_once("sources", (site.source_aliases, site.extract.source_labels), (),
+                       lambda: SourceMatcher.from_site(site))
+
+
+def _site_urls(site: SiteConfig, clean_params: tuple[str, ...]) -> SiteUrls:
+    """One ``SiteUrls`` per site and Clean-param set: its memos then serve every page."""
+    return _built_once("urls", (site,), clean_params, lambda: SiteUrls(site, clean_params))
 
 
 def _body_element(root):

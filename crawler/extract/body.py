@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterable
 from copy import deepcopy
 from functools import lru_cache
+from itertools import islice
 
 from lxml import etree
 
@@ -112,11 +113,12 @@ def find_body_lines(cleaned_root, *, url: str, selectors: Iterable[str], rules: 
     return fallback if text_chars(fallback) > text_chars(lines) else lines
 
 
-def take_attribution(body: list[str], page_lines: list[str], parse: Callable[[str], dict | None]
-                     ) -> tuple[list[str], dict | None]:
+def take_attribution(body: list[str], page_lines: list[str], parse: Callable[[str], dict | None],
+                     rules: LineRules) -> tuple[list[str], dict | None]:
     """The source line: the last short line(s) of the article that parse as an attribution,
     looked for at the end of the body and, when the body extractor left it out, in the few
-    page lines right after the body. Returns the body without it, and the source."""
+    page lines right after the body (``page_lines``: the page's lines, of which only those few
+    are passed through ``rules``). Returns the body without it, and the source."""
     for index in range(len(body) - 1, max(-1, len(body) - 1 - ATTRIBUTION_LOOKBACK), -1):
         line = body[index]
         if len(line) > ATTRIBUTION_MAX_CHARS:
@@ -124,7 +126,7 @@ def take_attribution(body: list[str], page_lines: list[str], parse: Callable[[st
         source = parse(line)
         if source:
             return body[:index] + body[index + 1:], source
-    for line in _lines_after(body, page_lines)[:ATTRIBUTION_LOOKAHEAD]:
+    for line in _lines_after(body, page_lines, rules):
         if len(line) > ATTRIBUTION_MAX_CHARS:
             break
         source = parse(line)
@@ -133,11 +135,15 @@ def take_attribution(body: list[str], page_lines: list[str], parse: Callable[[st
     return body, None
 
 
-def _lines_after(body: list[str], page_lines: list[str]) -> list[str]:
+def _lines_after(body: list[str], page_lines: list[str], rules: LineRules) -> list[str]:
+    """The first ATTRIBUTION_LOOKAHEAD article lines after the body's last line. That line passed
+    ``rules``, so its last occurrence among the page's lines is the last one among the lines
+    that pass them: only the lines after it need filtering."""
     if not body:
         return []
     last = body[-1]
     for index in range(len(page_lines) - 1, -1, -1):
         if page_lines[index] == last:
-            return page_lines[index + 1:]
+            following = (line for line in page_lines[index + 1:] if not rules.is_boilerplate(line))
+            return list(islice(following, ATTRIBUTION_LOOKAHEAD))
     return []

@@ -11,6 +11,7 @@ import json
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -52,8 +53,22 @@ class Capture:
     warc: dict | None = None
 
 
+@dataclass(frozen=True)
+class PageReading:
+    """What the crawler needs from an HTML page (``article.read_page``), read from one parse of it."""
+
+    links: tuple[str, ...] = ()  # crawl URLs to follow (see links.followed_links)
+    canonical: str | None = None  # crawl URL of its rel=canonical link
+    article: Article | None = None
+
+
 def extractor_info() -> dict:
-    return {"name": EXTRACTOR_NAME, "version": EXTRACTOR_VERSION, "trafilatura": metadata.version("trafilatura")}
+    return {"name": EXTRACTOR_NAME, "version": EXTRACTOR_VERSION, "trafilatura": _trafilatura_version()}
+
+
+@lru_cache(maxsize=1)
+def _trafilatura_version() -> str:
+    return metadata.version("trafilatura")  # reads package metadata from disk: once per process
 
 
 def article_record(article: Article, capture: Capture) -> dict:

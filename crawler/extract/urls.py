@@ -86,6 +86,7 @@ class SiteUrls:
             if param and param not in self._ignored_params:
                 self._ignored_params.append(param)
         self._identity_rules = (self.identity_origin, self._own_origins_key, tuple(self._ignored_params))
+        self._follow_keys: dict[tuple, str | None] = {}  # see follow_key
 
     def is_ignored_param(self, name: str) -> bool:
         return _is_ignored_param(self._identity_rules[2], name)
@@ -162,6 +163,20 @@ class SiteUrls:
         parts = urlsplit(url)
         target = unquote(parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         return any(pattern.search(target) for pattern in self.site.follow_url_patterns)
+
+    def follow_key(self, url: str, languages: tuple[str, ...] | None = None) -> str | None:
+        """Canonical key of a crawl URL worth following (in scope for ``languages`` and
+        ``should_follow``), else None. Memoised: every page repeats its menus' links."""
+        memo_key = (url, languages)
+        try:
+            return self._follow_keys[memo_key]
+        except KeyError:
+            pass
+        key = self.canonical_key(url) if self.in_scope(url, languages) and self.should_follow(url) else None
+        if len(self._follow_keys) >= _CACHE_SIZE:
+            self._follow_keys.clear()
+        self._follow_keys[memo_key] = key
+        return key
 
     def page_number(self, url: str) -> int:
         param = self.site.pagination_param

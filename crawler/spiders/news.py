@@ -22,18 +22,19 @@ the archive already holds is not requested again unless a sitemap says it change
 from __future__ import annotations
 
 import logging
+import sys
 from datetime import datetime, timezone
 
 import scrapy
 from scrapy import signals
 from scrapy.http import Request, TextResponse
 from scrapy.utils.gz import gunzip
-from scrapy.utils.response import get_base_url
 from scrapy.utils.sitemap import Sitemap
 
 from archive.reader import read_record
 from crawler.extract.record import Capture, article_record
 from crawler.extract.candidates import extraction_skip_reason
+from crawler.extract.links import canonical_link, followed_links
 from crawler.extract.siteconfig import SiteConfig, load_site_config
 from crawler.extract.urls import SiteUrls
 
@@ -84,8 +85,9 @@ class NewsSiteSpider(scrapy.Spider):
         self.languages = self._parse_languages(languages)
         self.urls = SiteUrls(self.site)
         self.allowed_domains = [self.site.origin.split("://", 1)[1].split(":")[0].strip("[]")]
-        self.canonical_seen: set[str] = set()
-        self.new_keys: set[str] = set()  # pages requested in this run because the archive lacked them
+        # Canonical keys of this run's pages (``_key``: one string object per page for all three).
+        self.canonical_seen: set[str] = set()  # pages fetched, and the pages their rel=canonical names
+        self.requested: dict[str, bool] = {}  # pages requested through _page_request -> new to the archive
         self.listed: set[str] = set()  # articles linked from the listing pages seen so far in this run
         self.full = parse_flag(full, "full")
         self.revisit_after = parse_duration(revisit_after) if revisit_after else None
@@ -154,7 +156,8 @@ class NewsSiteSpider(scrapy.Spider):
                 if url:
                     yield Request(url, callback=self.parse_page, dont_filter=True)
                 continue
-            article = await self.extraction.extract(body, page.url, stored.header_list, tuple(self.urls.clean_params))
+            reading = await self.extraction.read(body, page.url, stored.header_list, clean_params=tuple(self.urls.clean_params))
+            article = reading.article
             if article is not None:
                 capture = Capture(url=page.url, fetched_at=_parse_iso(page.warc.warc_date), http_status=page.status,
                                   warc=page.warc.pointer())
@@ -211,10 +214,12 @@ class NewsSiteSpider(scrapy.Spider):
         Listing pages are always fetched. A known page is refetched, conditionally, when
         a sitemap's lastmod is newer than our copy or ``revisit_after`` has passed.
         """
-        key = self.urls.canonical_key(url)
-        known = None if self.urls.is_listing(url) or key in self.new_keys else self._archived(url)
+        key = self._key(url)
+        if key in self.requested:  # pages link the same pages: one Request each, not one per link to filter
+            return None
+        known = None if self.urls.is_listing(url) else self._archived(url)
         if known is None:
-            self.new_keys.add(key)  # new to the archive: the duplicate filter handles repeats
+            self.requested[key] = True
             return Request(url, callback=self.parse_page)
         fetched = _parse_iso(known.fetched_at)
         changed = lastmod is not None and _lastmod_after(lastmod, fetched)
@@ -223,12 +228,18 @@ class NewsSiteSpider(scrapy.Spider):
             self.crawler.stats.inc_value("incremental/skipped_known")
             return None
         self.crawler.stats.inc_value("incremental/refetch")
+        self.requested[key] = False
         headers = {}
         if known.etag:
             headers["If-None-Match"] = known.etag
         if known.last_modified:
             headers["If-Modified-Since"] = known.last_modified
         return Request(url, callback=self.parse_page, headers=headers)
+
+    def _key(self, url: str) -> str:
+        """The page's canonical key, interned: a long crawl holds tens of thousands of them in
+        several sets, and the URL memos hand out a new string for a key they have forgotten."""
+        return sys.intern(self.urls.canonical_key(url))
 
     def _archived(self, url: str):
         """The page's state when the archive holds a good copy of it, else None."""
@@ -242,46 +253,71 @@ class NewsSiteSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             logger.info("Not an HTML page, archived only: %s (%s)", response.url, response.headers.get("Content-Type"))
             return
-        self.canonical_seen.add(self.urls.canonical_key(response.url))
-        canonical = self._canonical_url(response)
-        if canonical:
-            self.canonical_seen.add(self.urls.canonical_key(canonical))
-        follow = self._follow_listing(response) if self.urls.is_listing(response.url) else self._follow_links(response)
-        for request in follow:
-            yield request
+        self.canonical_seen.add(self._key(response.url))
         if self.urls.is_listing(response.url):
+            # Read here at once (a few pages): the walk's next page and the articles it shows are
+            # asked for before the pages waiting for the extraction worker are read.
+            root = response.selector.root
+            links = self._unseen(followed_links(root, response.url, self.urls, self.languages),
+                                 canonical_link(root, response.url, self.urls))
+            for request in self._follow_listing(response, links):
+                yield request
             return
-        if response.meta.get(PAYLOAD_UNCHANGED) and (not self.urls.is_article(response.url) or self._article_recorded(response.url)):
+        unchanged = response.meta.get(PAYLOAD_UNCHANGED) and (
+            not self.urls.is_article(response.url) or self._article_recorded(response.url))
+        skip = None if unchanged else self._extraction_skip_reason(response)
+        reading = await self._read(response, extract=not (unchanged or skip))
+        if reading is None:
+            return
+        for request in self._follow_links(self._unseen(reading.links, reading.canonical)):
+            yield request
+        if unchanged:
             self.crawler.stats.inc_value("articles/unchanged_payload")
-            return
-        record = await self._article_record(response)
-        if record is not None:
-            yield record
+        elif skip:
+            logger.warning("Archived but not extracted (%s): %s", skip, response.url)
+            self.crawler.stats.inc_value("pages/not_extracted")
+        elif reading.article is None:
+            self.crawler.stats.inc_value("pages/not_article")
+        else:
+            self.crawler.stats.inc_value("articles/extracted")
+            capture = Capture(
+                url=response.url,
+                fetched_at=response.meta.get(CAPTURE_STARTED) or datetime.now(timezone.utc),
+                http_status=response.status,
+                warc=response.meta.get(WARC_META),
+            )
+            yield article_record(reading.article, capture)
 
-    def _canonical_url(self, response) -> str | None:
-        href = response.xpath("//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href").get()
-        return self.urls.to_crawl_url(href, base=get_base_url(response)) if href else None
+    def _unseen(self, links, canonical: str | None) -> list[str]:
+        """Links to pages not fetched in this run (the page's rel=canonical target counts as fetched)."""
+        if canonical:
+            self.canonical_seen.add(self._key(canonical))
+        return [url for url in links if self.urls.canonical_key(url) not in self.canonical_seen]
 
-    def _links(self, response) -> list[str]:
-        """Articles, listing pages and the other pages the site config names, in scope, once each."""
-        base = get_base_url(response)
-        links = {}
-        for href in dict.fromkeys(response.xpath("//a/@href").getall()):  # menus repeat links
-            url = self.urls.to_crawl_url(href, base=base)
-            if not url or not self.urls.in_scope(url, self.languages) or not self.urls.should_follow(url):
-                continue
-            key = self.urls.canonical_key(url)
-            if key not in self.canonical_seen:
-                links.setdefault(key, url)
-        return list(links.values())
+    def _extraction_skip_reason(self, response) -> str | None:
+        return extraction_skip_reason(
+            response.url, response.status, self.urls, body_size=len(response.body),
+            truncated="dataloss" in response.flags, max_size=self.crawler.settings.getint("EXTRACT_MAXSIZE"),
+        )
 
-    def _follow_links(self, response, links: list[str] | None = None):
-        for url in self._links(response) if links is None else links:
+    async def _read(self, response, extract: bool):
+        """The page's links and (when ``extract``) article, read by the extraction worker."""
+        try:
+            return await self.extraction.read(
+                response.body, response.url, header_pairs(response.headers), clean_params=tuple(self.urls.clean_params),
+                languages=self.languages, extract=extract)
+        except Exception:  # the reader must not stop the crawl; the page stays in the WARC
+            logger.exception("Reading the page failed, archived but neither followed nor extracted: %s", response.url)
+            self.crawler.stats.inc_value("articles/extract_error")
+            return None
+
+    def _follow_links(self, links: list[str]):
+        for url in links:
             request = self._page_request(url)
             if request is not None:
                 yield request
 
-    def _follow_listing(self, response):
+    def _follow_listing(self, response, links: list[str]):
         """A listing page: its articles, the site pages it links, and its next page while useful.
 
         The next page is followed while listing pages keep showing articles the archive
@@ -289,19 +325,18 @@ class NewsSiteSpider(scrapy.Spider):
         recurring run stops walking back through the listing (``-a full=1`` never stops,
         nor does a run whose predecessor did not walk to the end).
         """
-        links = self._links(response)
         listing_pages = [url for url in links if self.urls.is_listing(url)]
         others = [url for url in links if not self.urls.is_listing(url)]
         # New here: an article the archive lacked that no listing page of this run showed before
         # (a "latest news" block repeats the newest articles on every page).
-        article_keys = {self.urls.canonical_key(url): url for url in others if self.urls.is_article(url)}
+        article_keys = {self._key(url): url for url in others if self.urls.is_article(url)}
         new_articles = sum(
             1 for key, url in article_keys.items()
-            if key not in self.listed and (key in self.new_keys or self._archived(url) is None)
+            if key not in self.listed and (self.requested.get(key) or self._archived(url) is None)
         )
         self.listed.update(article_keys)
         known_streak = 0 if new_articles else response.meta.get("known_streak", 0) + 1
-        yield from self._follow_links(response, others)
+        yield from self._follow_links(others)
         limit = self.crawler.settings.getint("LISTING_KNOWN_PAGES_BEFORE_STOP")
         if not self.full and known_streak >= limit:
             self.crawler.stats.inc_value("incremental/listing_stopped")
@@ -323,35 +358,6 @@ class NewsSiteSpider(scrapy.Spider):
             self._extraction.close()
         if reason == "finished" and self.archive_state is not None:
             self.archive_state.listing_walk_completed()
-
-    async def _article_record(self, response) -> dict | None:
-        skip = extraction_skip_reason(
-            response.url, response.status, self.urls, body_size=len(response.body),
-            truncated="dataloss" in response.flags, max_size=self.crawler.settings.getint("EXTRACT_MAXSIZE"),
-        )
-        if skip:
-            logger.warning("Archived but not extracted (%s): %s", skip, response.url)
-            self.crawler.stats.inc_value("pages/not_extracted")
-            return None
-        headers = header_pairs(response.headers)
-        try:
-            article = await self.extraction.extract(response.body, response.url, headers, tuple(self.urls.clean_params))
-        except Exception:  # the extractor must not stop the crawl; the page stays in the WARC
-            logger.exception("Extraction failed, page archived but no record: %s", response.url)
-            self.crawler.stats.inc_value("articles/extract_error")
-            return None
-        if article is None:
-            self.crawler.stats.inc_value("pages/not_article")
-            return None
-        self.crawler.stats.inc_value("articles/extracted")
-        capture = Capture(
-            url=response.url,
-            fetched_at=response.meta.get(CAPTURE_STARTED) or datetime.now(timezone.utc),
-            http_status=response.status,
-            warc=response.meta.get(WARC_META),
-        )
-        return article_record(article, capture)
-
 
 def _parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
