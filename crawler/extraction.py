@@ -37,8 +37,9 @@ def read_page(*args, **kwargs):
 def _start_worker(site: SiteConfig) -> None:
     global _worker_site
     _worker_site = site
-    # Pay the imports and profile loading once, before the first page arrives.
-    read_page(b"<html><body><h1>warm-up</h1><p>warm-up</p></body></html>", site.origin + "/", [], site)
+    from crawler.extract.article import warm_up
+
+    warm_up(site)  # imports and profiles loaded before the first page arrives
 
 
 def _read_in_worker(body: bytes, url: str, headers: list[tuple[str, str]], options: dict):
@@ -63,8 +64,9 @@ class ExtractionPool:
             try:
                 return await asyncio.wrap_future(self.executor.submit(_read_in_worker, body, url, headers, options))
             except BrokenProcessPool:
-                logger.error("The extraction worker died; reading pages in the crawl process from now on")
-                self.executor = None
+                if self.executor is not None:  # every page waiting on the dead worker ends up here: say it once
+                    logger.error("The extraction worker died; reading pages in the crawl process from now on")
+                    self.executor = None
         return read_page(body, url, headers, self.site, **options)
 
     def close(self) -> None:

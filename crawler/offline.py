@@ -53,7 +53,7 @@ from urllib.parse import urlsplit
 from archive.jsonl import JsonLinesWriter, encode_line, extend_line
 from archive.reader import MAX_DECODED_SIZE, StoredRecord, WarcReadError, decode_content, iter_responses
 from archive.warc import WarcPointer
-from crawler.extract.article import extract_article
+from crawler.extract.article import extract_article, warm_up
 from crawler.extract.record import Capture, article_record
 from crawler.extract.candidates import extraction_skip_reason, is_text_response
 from crawler.extract.siteconfig import ConfigError, SiteConfig, load_site_config
@@ -64,7 +64,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SITE = "rusislam"
 # Captures queued per worker process: enough to keep workers busy, few enough that memory stays flat.
-TASKS_IN_FLIGHT_PER_JOB = 4
+CAPTURES_IN_FLIGHT_PER_JOB = 16
+# Captures sent to a worker at once: a task's round trip through the pool costs about as much as
+# a small page's extraction.
+CAPTURES_PER_TASK = 4
 
 
 @dataclass(frozen=True)
@@ -251,8 +254,8 @@ def _extract_logged(extractor: OfflineExtractor, capture: CapturedResponse) -> t
         return None, True
 
 
-def _extract_in_worker(capture: CapturedResponse) -> tuple[EncodedRecord | None, bool]:
-    return _extract_logged(_worker_extractor, capture)
+def _extract_in_worker(captures: list[CapturedResponse]) -> list[tuple[EncodedRecord | None, bool]]:
+    return [_extract_logged(_worker_extractor, capture) for capture in captures]
 
 
 def iter_article_records(warc_paths: Iterable[str | os.PathLike], site: str | SiteConfig = DEFAULT_SITE, *,
@@ -269,8 +272,9 @@ def iter_article_lines(warc_paths: Iterable[str | os.PathLike], site: str | Site
                        summary: ExtractionSummary | None = None) -> Iterator[bytes]:
     """The article lines (encoded JSON Lines) the crawl runs wrote for these WARC files, in WARC order.
 
-    ``jobs`` > 1 extracts in that many processes; at most ``jobs * TASKS_IN_FLIGHT_PER_JOB``
-    captures are in flight, so memory does not grow with the archive.
+    ``jobs`` > 1 extracts in that many processes, ``CAPTURES_PER_TASK`` captures at a time; at most
+    ``jobs * CAPTURES_IN_FLIGHT_PER_JOB`` (plus one task's worth) are in flight, so memory does not
+    grow with the archive.
     """
     summary = summary if summary is not None else ExtractionSummary()
     versions = ArticleVersions()
@@ -319,22 +323,45 @@ def iter_article_lines(warc_paths: Iterable[str | os.PathLike], site: str | Site
             return
 
         site_arg = str(extractor.site.path)
-        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        forking = "fork" in multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if forking else "spawn")
+        if forking:  # workers start from a copy of this process: load the extractor's data once, here
+            warm_up(extractor.site)
         with context.Pool(jobs, initializer=_init_worker, initargs=(site_arg, base_url, max_size)) as pool:
-            pending: deque = deque()  # file names and AsyncResults, in WARC order
+            pending: deque = deque()  # file names and (AsyncResult, captures in it), in WARC order
+            batch: list[CapturedResponse] = []
+            in_flight = 0
+
+            def submit() -> None:
+                nonlocal in_flight
+                if batch:
+                    pending.append((pool.apply_async(_extract_in_worker, (list(batch),)), len(batch)))
+                    in_flight += len(batch)
+                    batch.clear()
 
             def drain(keep_at_most: int) -> Iterator[bytes]:
-                while len(pending) > keep_at_most:
+                nonlocal in_flight
+                while pending and (in_flight > keep_at_most or isinstance(pending[0], str)):
                     item = pending.popleft()
                     if isinstance(item, str):
                         file_started(item)
-                    else:
-                        yield from keep(item.get())
+                        continue
+                    result, size = item
+                    in_flight -= size
+                    for one in result.get():
+                        yield from keep(one)
 
             for item in captures():
-                pending.append(item if isinstance(item, str) else pool.apply_async(_extract_in_worker, (item,)))
-                yield from drain(jobs * TASKS_IN_FLIGHT_PER_JOB)
-            yield from drain(0)
+                if isinstance(item, str):
+                    submit()  # a file name keeps its place between the captures before and after it
+                    pending.append(item)
+                    continue
+                batch.append(item)
+                if len(batch) >= CAPTURES_PER_TASK:
+                    submit()
+                    yield from drain(jobs * CAPTURES_IN_FLIGHT_PER_JOB)
+            submit()
+            yield from drain(-1)
     finally:
         summary.duplicates, summary.unchanged = versions.duplicates, versions.unchanged
 

@@ -78,6 +78,12 @@ def extract_article(body: bytes, url: str, headers: Any, site: SiteConfig, *,
     return page.extract(page.parse())
 
 
+def warm_up(site: SiteConfig) -> None:
+    """Load what extraction loads on first use (trafilatura, language profiles, date tables) by
+    reading a small page: worker processes pay it before their first real page."""
+    read_page(b"<html><body><h1>warm-up</h1><p>warm-up</p></body></html>", site.origin + "/", [], site)
+
+
 def read_page(body: bytes, url: str, headers: Any, site: SiteConfig, *, languages: Iterable[str] | None = None,
               clean_params: Iterable[str] = (), extract: bool = True) -> PageReading:
     """The links of a page and, when ``extract``, its article. Never raises: a page that cannot

@@ -61,6 +61,11 @@ def parse_clean_params(robots_text: str) -> list[str]:
     return names
 
 
+def article_id_of_key(key: str) -> str:
+    """The id of the article at the page with this canonical key (see ``SiteUrls.article_id``)."""
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
+
+
 class SiteUrls:
     """URL logic for one site; ``clean_params`` come from robots.txt Clean-param lines."""
 
@@ -111,7 +116,7 @@ class SiteUrls:
         return _canonical_key(self._identity_rules, url)
 
     def article_id(self, url: str) -> str:
-        return hashlib.sha1(self.canonical_key(url).encode("utf-8")).hexdigest()[:20]
+        return article_id_of_key(self.canonical_key(url))
 
     # --- scope and classification ---------------------------------------------
     def language_of(self, url: str) -> str | None:

@@ -36,7 +36,7 @@ from crawler.extract.record import Capture, article_record
 from crawler.extract.candidates import extraction_skip_reason
 from crawler.extract.links import canonical_link, followed_links
 from crawler.extract.siteconfig import SiteConfig, load_site_config
-from crawler.extract.urls import SiteUrls
+from crawler.extract.urls import SiteUrls, article_id_of_key
 
 from ..extensions import archive_dir, archive_state
 from ..extraction import ExtractionPool
@@ -144,7 +144,8 @@ class NewsSiteSpider(scrapy.Spider):
             return
         recorded = state.known_article_keys()
         for page in state.fetched_pages("article"):
-            if page.status != 200 or page.warc is None or self.urls.article_id(page.url) in recorded:
+            # page.key is the canonical key the page was archived under (Clean-params included)
+            if page.status != 200 or page.warc is None or article_id_of_key(page.key) in recorded:
                 continue
             self.crawler.stats.inc_value("incremental/extraction_resumed")
             try:
