@@ -19,6 +19,9 @@ CRAWL_SUMMARY_FILE = None  # default: ARCHIVE_DIR/runs/{spider}-{start}.crawl.js
 # A listing's next page is fetched while its pages still show articles the archive
 # lacks; after this many pages in a row with none new, pagination stops (-a full=1: never).
 LISTING_KNOWN_PAGES_BEFORE_STOP = 1
+# Sitemap entries wait as (URL, lastmod) and become requests while the scheduler holds fewer than
+# this many: a 10,000-entry sitemap turned into Request objects at once costs tens of MB.
+SITEMAP_PENDING_REQUESTS = 200
 
 # --- politeness ------------------------------------------------------------------
 ROBOTSTXT_OBEY = True

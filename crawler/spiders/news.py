@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections import deque
 from datetime import datetime, timezone
 
 import scrapy
 from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, TextResponse
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
@@ -71,6 +73,8 @@ class NewsSiteSpider(scrapy.Spider):
         # priority, below anything given with -s on the command line.
         crawler.settings.setdict(politeness_settings(spider.site), priority="spider")
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
+        crawler.signals.connect(spider._feed_sitemap_backlog, signal=signals.request_left_downloader)
+        crawler.signals.connect(spider._spider_idle, signal=signals.spider_idle)
         return spider
 
     def __init__(self, *args, site: str | None = None, base_url: str | None = None, languages: str | None = None,
@@ -89,6 +93,7 @@ class NewsSiteSpider(scrapy.Spider):
         self.canonical_seen: set[str] = set()  # pages fetched, and the pages their rel=canonical names
         self.requested: dict[str, bool] = {}  # pages requested through _page_request -> new to the archive
         self.listed: set[str] = set()  # articles linked from the listing pages seen so far in this run
+        self._sitemap_backlog: deque[tuple[str, str | None]] = deque()  # (crawl URL, lastmod), see parse_sitemap
         self.full = parse_flag(full, "full")
         self.revisit_after = parse_duration(revisit_after) if revisit_after else None
         self.started = datetime.now(timezone.utc)
@@ -193,9 +198,31 @@ class NewsSiteSpider(scrapy.Spider):
                 if self.urls.in_scope(url):
                     yield self._sitemap_request(url)
             elif self.urls.in_scope(url, self.languages):
-                request = self._page_request(url, lastmod=entry.get("lastmod"))
-                if request is not None:
-                    yield request
+                self._sitemap_backlog.append((url, entry.get("lastmod")))
+        self._feed_sitemap_backlog()
+
+    def _feed_sitemap_backlog(self, *_args, **_kwargs) -> int:
+        """Turn waiting sitemap entries into requests while the scheduler holds fewer than
+        SITEMAP_PENDING_REQUESTS; returns how many were scheduled. A sitemap lists thousands of
+        pages at once: as Request objects they would fill memory (about 1 KB each), as entries
+        they take a URL. Called after each download and when the spider runs out of requests."""
+        engine = self.crawler.engine
+        scheduler = engine.scheduler if engine is not None else None
+        if not self._sitemap_backlog or scheduler is None:
+            return 0
+        pending, scheduled = len(scheduler), 0
+        target = self.crawler.settings.getint("SITEMAP_PENDING_REQUESTS")
+        while self._sitemap_backlog and pending + scheduled < target:
+            url, lastmod = self._sitemap_backlog.popleft()
+            request = self._page_request(url, lastmod=lastmod)
+            if request is not None:
+                engine.crawl(request)
+                scheduled += 1
+        return scheduled
+
+    def _spider_idle(self) -> None:
+        if self._feed_sitemap_backlog():
+            raise DontCloseSpider("sitemap entries left to fetch")
 
     def _sitemap_body(self, response) -> bytes | None:
         body = response.body

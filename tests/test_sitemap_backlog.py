@@ -1,0 +1,68 @@
+"""Sitemap entries wait as URLs and are scheduled as the scheduler drains (memory stays flat)."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import XmlResponse
+from scrapy.utils.test import get_crawler
+
+from crawler.spiders.rusislam import RusislamSpider
+
+BASE = "http://127.0.0.1:8765"
+
+
+class FakeEngine:
+    """What the spider uses of Scrapy's engine: the scheduler's length, and crawl()."""
+
+    def __init__(self):
+        self.scheduled = []
+        self.scheduler = self  # len(engine.scheduler) is the number of waiting requests
+
+    def __len__(self):
+        return len(self.scheduled)
+
+    def crawl(self, request):
+        self.scheduled.append(request)
+
+
+def sitemap(count: int) -> XmlResponse:
+    entries = "".join(f"<url><loc>{BASE}/novosti/novost-2024-01-0{1 + i % 9}-{1000 + i}</loc></url>"
+                      for i in range(count))
+    body = f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
+    return XmlResponse(BASE + "/sitemap-iblock-ru.xml", body=body.encode(), status=200)
+
+
+@pytest.fixture
+def spider():
+    crawler = get_crawler(RusislamSpider, {"SITEMAP_PENDING_REQUESTS": 5})
+    crawler.settings.frozen = False  # from_crawler adds the site's politeness, as before a real crawl
+    spider = RusislamSpider.from_crawler(crawler, base_url=BASE)
+    crawler.engine = FakeEngine()
+    return spider
+
+
+def test_entries_become_requests_as_the_scheduler_drains(spider):
+    engine = spider.crawler.engine
+    assert list(spider.parse_sitemap(sitemap(12))) == []  # nothing yielded: entries wait
+    assert len(engine.scheduled) == 5 and len(spider._sitemap_backlog) == 7
+    spider._feed_sitemap_backlog()  # a download ended, nothing was taken from the scheduler
+    assert len(engine.scheduled) == 5
+    engine.scheduled.clear()  # the scheduler handed its requests to the downloader
+    spider._feed_sitemap_backlog()
+    assert len(engine.scheduled) == 5 and len(spider._sitemap_backlog) == 2
+    engine.scheduled.clear()
+    with pytest.raises(DontCloseSpider):  # idle with entries left: the crawl goes on
+        spider._spider_idle()
+    assert [r.url for r in engine.scheduled] == [f"{BASE}/novosti/novost-2024-01-0{1 + i % 9}-{1000 + i}" for i in (10, 11)]
+    engine.scheduled.clear()
+    spider._spider_idle()  # nothing left: the spider may close
+
+
+def test_entries_already_requested_do_not_keep_the_spider_open(spider):
+    engine = spider.crawler.engine
+    list(spider.parse_sitemap(sitemap(3)))
+    engine.scheduled.clear()
+    list(spider.parse_sitemap(sitemap(3)))  # the same pages listed again (another sitemap)
+    assert engine.scheduled == [] and not spider._sitemap_backlog
+    spider._spider_idle()  # no DontCloseSpider: a backlog of known pages must not delay the end
