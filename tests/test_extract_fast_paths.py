@@ -42,10 +42,16 @@ def page_texts() -> list[str]:
 
 
 def test_fast_detector_gives_langdetects_probabilities():
+    """The rewritten detector on its compact profiles against langdetect's own, untouched."""
+    from langdetect import DetectorFactory, detector_factory
     from langdetect.detector import Detector
     from langdetect.lang_detect_exception import LangDetectException
 
-    factory, fast = _detector_factory(), _fast_detector_class()
+    reference = DetectorFactory()
+    reference.load_profile(detector_factory.PROFILES_DIRECTORY)
+    reference.seed = _detector_factory().seed
+    factories = {_fast_detector_class(): _detector_factory(), Detector: reference}
+    fast = _fast_detector_class()
     rng = random.Random(5)
     samples = ["Путин Эрдоган Сирия мир", "Дагестан Чечня Ингушетия", "mail a@b.com http://x.y/z  ok   ok",
                "Ẩn  ẩn  Việt Nam  tiếng", "ș ț România", "日本語のテキスト と カタカナ", "ABC DEF ghi", ""]
@@ -54,7 +60,7 @@ def test_fast_detector_gives_langdetects_probabilities():
         samples += [text[start:start + rng.choice([8, 40, 300])] for start in rng.sample(range(len(text)), 4)]
 
     def probabilities(detector_class, text):
-        detector = detector_class(factory)
+        detector = detector_class(factories[detector_class])
         detector.append(text)
         try:
             return [(p.lang, p.prob) for p in detector.get_probabilities()]
@@ -63,6 +69,17 @@ def test_fast_detector_gives_langdetects_probabilities():
 
     for text in samples:
         assert probabilities(fast, text) == probabilities(Detector, text), text[:60]
+
+
+def test_compact_profiles_hold_langdetects_table():
+    from langdetect import DetectorFactory, detector_factory
+
+    reference = DetectorFactory()
+    reference.load_profile(detector_factory.PROFILES_DIRECTORY)
+    compact = _detector_factory().word_lang_prob_map
+    assert compact.keys() == reference.word_lang_prob_map.keys()
+    for ngram, probabilities in reference.word_lang_prob_map.items():
+        assert compact.dense(ngram) == probabilities, ngram
 
 
 # --- dates: the native parser against dateparser ------------------------------------------------
