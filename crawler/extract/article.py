@@ -39,7 +39,7 @@ from .boilerplate import (
 from .body import MIN_BODY_CHARS, find_body_lines, select_all, select_first, take_attribution
 from .dates import find_published, parse_date
 from .decode import decode_html, normalize_text
-from .language import declared_language, detect_language
+from .language import declared_language, detect_language, load_language_profiles
 from .links import canonical_link, followed_links
 from .siteconfig import SiteConfig
 from .sources import SourceMatcher
@@ -74,21 +74,30 @@ def extract_article(body: bytes, url: str, headers: Any, site: SiteConfig, *,
 
     ``clean_params`` are the site's robots.txt Clean-param names: like tracking parameters they
     never make another page, so they never make another article id."""
-    page = _ArticlePage(body, url, headers, site, use_selectors, clean_params)
+    try:
+        page = _ArticlePage(body, url, headers, site, use_selectors, clean_params)
+    except Exception:  # a bad argument must not stop a crawl either
+        log.warning("extraction failed for %s", url, exc_info=True)
+        return None
     return page.extract(page.parse())
 
 
 def warm_up(site: SiteConfig) -> None:
-    """Load what extraction loads on first use (trafilatura, language profiles, date tables) by
-    reading a small page: worker processes pay it before their first real page."""
+    """Pay extraction's first-use costs now (imports, parser set-up, langdetect's profiles): worker
+    processes call it before their first page, and a parent before forking its workers."""
     read_page(b"<html><body><h1>warm-up</h1><p>warm-up</p></body></html>", site.origin + "/", [], site)
+    load_language_profiles()
 
 
 def read_page(body: bytes, url: str, headers: Any, site: SiteConfig, *, languages: Iterable[str] | None = None,
               clean_params: Iterable[str] = (), extract: bool = True) -> PageReading:
     """The links of a page and, when ``extract``, its article. Never raises: a page that cannot
     be parsed reads as nothing, and a failure in one part leaves the other."""
-    page = _ArticlePage(body, url, headers, site, True, clean_params)
+    try:
+        page = _ArticlePage(body, url, headers, site, True, clean_params)
+    except Exception:  # a bad argument must not stop a crawl either
+        log.warning("reading failed for %s", url, exc_info=True)
+        return PageReading()
     root = page.parse()
     if root is None:
         return PageReading()

@@ -45,6 +45,11 @@ def _detector_factory() -> Any:
     return _factory
 
 
+def load_language_profiles() -> None:
+    """Load langdetect's profiles now rather than on the first text long enough to detect."""
+    _detector_factory()
+
+
 class CompactProfiles(dict):
     """langdetect's n-gram -> [probability per language] table, stored sparse.
 
