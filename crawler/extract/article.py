@@ -40,7 +40,7 @@ from .body import MIN_BODY_CHARS, find_body_lines, select_all, select_first, tak
 from .dates import find_published, parse_date
 from .decode import decode_html, normalize_text
 from .language import declared_language, detect_language, load_language_profiles
-from .links import canonical_link, followed_links
+from .links import page_links
 from .siteconfig import SiteConfig
 from .sources import SourceMatcher
 from .record import Article, PageReading
@@ -102,11 +102,11 @@ def read_page(body: bytes, url: str, headers: Any, site: SiteConfig, *, language
     if root is None:
         return PageReading()
     try:
-        links, canonical = tuple(followed_links(root, url, page.urls, languages)), canonical_link(root, url, page.urls)
+        links, canonical = page_links(root, url, page.urls, languages)
     except Exception:  # links are found again when the page is fetched again; the article must not be lost
         log.warning("reading links failed for %s", url, exc_info=True)
         links, canonical = (), None
-    return PageReading(links, canonical, page.extract(root) if extract else None)
+    return PageReading(tuple(links), canonical, page.extract(root) if extract else None)
 
 
 # --- the page ------------------------------------------------------------------------------

@@ -15,7 +15,16 @@ from .urls import SiteUrls
 _BASE_XPATH = "/html/head/base[@href]"
 
 
-def base_url(root, page_url: str) -> str:
+def page_links(root, page_url: str, urls: SiteUrls, languages: Iterable[str] | None
+               ) -> tuple[list[str], str | None]:
+    """The page's links worth fetching (articles, listing pages, pages the site config names;
+    crawl URLs in scope for ``languages``, once per canonical key, in page order) and the crawl
+    URL of its rel=canonical link when that names a page of the site."""
+    base = _base_url(root, page_url)
+    return _followed_links(root, base, urls, languages), _canonical_link(root, base, urls)
+
+
+def _base_url(root, page_url: str) -> str:
     """What the page's relative links are joined with: its <base href>, else its URL."""
     for base in root.xpath(_BASE_XPATH)[:1]:
         href = base.get("href").strip()
@@ -24,18 +33,14 @@ def base_url(root, page_url: str) -> str:
     return page_url
 
 
-def canonical_link(root, page_url: str, urls: SiteUrls) -> str | None:
-    """Crawl URL of the page's rel=canonical link, when it names a page of the site."""
+def _canonical_link(root, base: str, urls: SiteUrls) -> str | None:
     for link in root.iter("link"):
         if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
-            return urls.to_crawl_url(link.get("href"), base=base_url(root, page_url))
+            return urls.to_crawl_url(link.get("href"), base=base)
     return None
 
 
-def followed_links(root, page_url: str, urls: SiteUrls, languages: Iterable[str] | None) -> list[str]:
-    """Crawl URLs of the page's <a href> links worth fetching (articles, listing pages, pages the
-    site config names), in scope for ``languages``, once per canonical key, in page order."""
-    base = base_url(root, page_url)
+def _followed_links(root, base: str, urls: SiteUrls, languages: Iterable[str] | None) -> list[str]:
     languages = None if languages is None else tuple(languages)
     found: dict[str, str] = {}
     for href in dict.fromkeys(a.get("href") for a in root.iter("a")):  # menus repeat links

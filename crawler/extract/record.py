@@ -57,7 +57,7 @@ class Capture:
 class PageReading:
     """What the crawler needs from an HTML page (``article.read_page``), read from one parse of it."""
 
-    links: tuple[str, ...] = ()  # crawl URLs to follow (see links.followed_links)
+    links: tuple[str, ...] = ()  # crawl URLs to follow (see links.page_links)
     canonical: str | None = None  # crawl URL of its rel=canonical link
     article: Article | None = None
 

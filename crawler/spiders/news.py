@@ -36,7 +36,7 @@ from scrapy.utils.sitemap import Sitemap
 from archive.reader import read_record
 from crawler.extract.record import Capture, article_record
 from crawler.extract.candidates import extraction_skip_reason
-from crawler.extract.links import canonical_link, followed_links
+from crawler.extract.links import page_links
 from crawler.extract.siteconfig import SiteConfig, load_site_config
 from crawler.extract.urls import SiteUrls, article_id_of_key
 
@@ -245,7 +245,7 @@ class NewsSiteSpider(scrapy.Spider):
         key = self._key(url)
         if key in self.requested:  # pages link the same pages: one Request each, not one per link to filter
             return None
-        known = None if self.urls.is_listing(url) else self._archived(url)
+        known = None if self.urls.is_listing(url) else self._archived(key)
         if known is None:
             self.requested[key] = True
             return Request(url, callback=self.parse_page)
@@ -269,9 +269,9 @@ class NewsSiteSpider(scrapy.Spider):
         several sets, and the URL memos hand out a new string for a key they have forgotten."""
         return sys.intern(self.urls.canonical_key(url))
 
-    def _archived(self, url: str):
-        """The page's state when the archive holds a good copy of it, else None."""
-        known = self.archive_state.page(self.urls.canonical_key(url)) if self.archive_state else None
+    def _archived(self, key: str):
+        """The state of the page with this canonical key when the archive holds a good copy, else None."""
+        known = self.archive_state.page(key) if self.archive_state else None
         return known if known is not None and known.fetched_at and not known.failures else None
 
     def _article_recorded(self, url: str) -> bool:
@@ -285,9 +285,7 @@ class NewsSiteSpider(scrapy.Spider):
         if self.urls.is_listing(response.url):
             # Read here at once (a few pages): the walk's next page and the articles it shows are
             # asked for before the pages waiting for the extraction worker are read.
-            root = response.selector.root
-            links = self._unseen(followed_links(root, response.url, self.urls, self.languages),
-                                 canonical_link(root, response.url, self.urls))
+            links = self._unseen(*page_links(response.selector.root, response.url, self.urls, self.languages))
             for request in self._follow_listing(response, links):
                 yield request
             return
@@ -359,8 +357,8 @@ class NewsSiteSpider(scrapy.Spider):
         # (a "latest news" block repeats the newest articles on every page).
         article_keys = {self._key(url): url for url in others if self.urls.is_article(url)}
         new_articles = sum(
-            1 for key, url in article_keys.items()
-            if key not in self.listed and (self.requested.get(key) or self._archived(url) is None)
+            1 for key in article_keys
+            if key not in self.listed and (self.requested.get(key) or self._archived(key) is None)
         )
         self.listed.update(article_keys)
         known_streak = 0 if new_articles else response.meta.get("known_streak", 0) + 1
