@@ -413,6 +413,20 @@ class StateStore:
     def listing_walk_completed(self) -> None:
         self._set_meta_now("listing_walk", "completed")
 
+    # -- sitemaps -----------------------------------------------------------------------------
+
+    def sitemap_mark(self, key: str) -> str | None:
+        """What the last finished crawl read in the sitemap with this canonical key (see
+        ``sitemaps_read``), or None."""
+        return self._meta(f"sitemap:{key}")
+
+    def sitemaps_read(self, marks: Mapping[str, str]) -> None:
+        """Record that a finished crawl requested or checked every entry of these sitemaps:
+        canonical key -> a mark of the sitemap's bytes and of the crawl's scope. A sitemap with
+        the same mark lists nothing such a crawl has not seen to."""
+        for key, mark in marks.items():
+            self._set_meta_now(f"sitemap:{key}", mark)
+
     def close(self) -> None:
         """Commit, mark the session as closed cleanly, checkpoint the WAL into the main file."""
         if self._db is None:

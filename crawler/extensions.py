@@ -1,7 +1,9 @@
-"""Extensions: the archive's state store for the crawl, and the crawl's run summary."""
+"""Extensions: the archive's state store for the crawl, the crawl's run summary, and start-up
+objects kept out of the garbage collector's walks."""
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -42,6 +44,26 @@ class ArchiveStateExtension:
 
     def engine_stopped(self):
         self.store.close()
+
+
+class GcFreezeExtension:
+    """Hides what is alive when the engine starts from the garbage collector (``gc.freeze``).
+
+    Modules, settings, components and caches built at start-up live as long as the process;
+    every full collection of a crawl, and the last one at exit, would walk them all again
+    (about 0.15 s of a run that has nothing new to fetch). Objects made later are collected as usual.
+    """
+
+    def __init__(self, crawler):
+        crawler.signals.connect(self.engine_started, signal=signals.engine_started)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def engine_started(self):
+        gc.collect()  # what start-up left as garbage goes now, not into the frozen generation
+        gc.freeze()
 
 
 # What a full disk, a quota or a read-only file system raise from our writers.
@@ -102,6 +124,7 @@ class CrawlSummaryExtension:
                 "revisits": stats.get("warc/revisits", 0),
                 "not_modified": stats.get("warc/status/304", 0),
                 "skipped_known": stats.get("incremental/skipped_known", 0),
+                "sitemaps_unchanged": stats.get("incremental/sitemap_unchanged", 0),
             },
             "articles": {
                 "new": stats.get("articles/new", 0),

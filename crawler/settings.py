@@ -75,6 +75,7 @@ REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.CanonicalRequestFingerprinter
 EXTENSIONS = {
     "crawler.extensions.ArchiveStateExtension": 100,
     "crawler.extensions.CrawlSummaryExtension": 200,
+    "crawler.extensions.GcFreezeExtension": 300,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ArticleJsonLinesPipeline": 800,

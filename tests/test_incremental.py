@@ -86,6 +86,7 @@ def three_runs(tmp_path_factory):
                 "article_requests": article_paths(mirror, urls),
                 "warc": sorted(set((archive / "warc").glob("*.warc.gz")) - warc_before),
                 "jsonl": sorted(set((archive / "articles").glob("*.jsonl")) - jsonl_before),
+                "crawl": json.loads(max((archive / "runs").glob("*.crawl.json"), key=lambda p: p.stat().st_mtime).read_text()),
             })
         yield mirror, urls, archive, runs, edited
 
@@ -113,6 +114,9 @@ def test_run_2_fetches_only_listings_and_writes_revisits(three_runs):
     assert set(run["requests"]) == expected, run["requests"]
     assert len(run["requests"]) == len(expected)
     assert lines_of(run["jsonl"]) == []
+    # the three language sitemaps are those run 1 read: their entries are not looked up one by one
+    assert run["crawl"]["pages"]["sitemaps_unchanged"] == 3
+    assert runs[0]["crawl"]["pages"]["sitemaps_unchanged"] == 0
     types = [t for t, _, _ in records_of(run["warc"])]
     assert "response" not in types, "an unchanged page was archived as a full copy again"
     assert types.count("revisit") == len(expected)
@@ -135,6 +139,8 @@ def test_run_3_fetches_new_and_changed_articles_only(three_runs):
     # the new articles top the first listing page; the second shows only known ones: the walk stops there
     listings = {p for p in others if urls.is_listing(mirror.base_url + p)}
     assert listings == {f"{news}{page}" for news in ("/novosti/", "/ar/novosti/", "/en/novosti/") for page in ("", "?PAGEN_1=2")}
+    # the new articles are not in the sitemaps (the listings show them); the edit changed the English one
+    assert run["crawl"]["pages"]["sitemaps_unchanged"] == 2
     lines = lines_of(run["jsonl"])
     assert len(lines) == 4
     assert sorted(line["version"] for line in lines) == [1, 1, 1, 2]

@@ -1,4 +1,5 @@
-"""Sitemap entries wait as URLs and are scheduled as the scheduler drains (memory stays flat)."""
+"""Sitemap entries wait as URLs and are scheduled as the scheduler drains (memory stays flat); a
+sitemap a finished run read is not read again."""
 
 from __future__ import annotations
 
@@ -66,3 +67,55 @@ def test_entries_already_requested_do_not_keep_the_spider_open(spider):
     list(spider.parse_sitemap(sitemap(3)))  # the same pages listed again (another sitemap)
     assert engine.scheduled == [] and not spider._sitemap_backlog
     spider._spider_idle()  # no DontCloseSpider: a backlog of known pages must not delay the end
+
+
+# --- a sitemap a finished run read is not read again ------------------------------------------
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    from archive.state import StateStore
+
+    with StateStore(tmp_path / "state.sqlite3") as state:
+        monkeypatch.setattr(RusislamSpider, "archive_state", property(lambda self: state))
+        yield state
+
+
+def new_spider(**arguments) -> RusislamSpider:
+    crawler = get_crawler(RusislamSpider, {"SITEMAP_PENDING_REQUESTS": 100})
+    crawler.settings.frozen = False
+    spider = RusislamSpider.from_crawler(crawler, base_url=BASE, **arguments)
+    crawler.engine = FakeEngine()
+    return spider
+
+
+def read(spider, response) -> list[str]:
+    list(spider.parse_sitemap(response))
+    return [r.url for r in spider.crawler.engine.scheduled]
+
+
+def test_a_sitemap_read_by_a_finished_run_is_not_read_again(store):
+    first = new_spider()
+    assert len(read(first, sitemap(12))) == 12
+    first.closed("finished")
+    again = new_spider()
+    assert read(again, sitemap(12)) == []  # its pages are not even in the archive: the entries were not looked at
+    assert again.crawler.stats.get_value("incremental/sitemap_unchanged") == 1
+    assert len(read(new_spider(), sitemap(13))) == 13  # other bytes: every entry is looked at again
+
+
+def test_a_run_that_did_not_finish_leaves_its_sitemaps_to_be_read_again(store):
+    first = new_spider()
+    read(first, sitemap(12))
+    first.closed("shutdown")  # stopped or killed: some entries may never have been requested
+    assert len(read(new_spider(), sitemap(12))) == 12
+
+
+@pytest.mark.parametrize("arguments", [{"full": "1"}, {"revisit_after": "30d"}, {"languages": "ru,ar"}])
+def test_full_runs_revisits_and_another_scope_read_every_sitemap(store, arguments):
+    first = new_spider()
+    read(first, sitemap(12))
+    first.closed("finished")
+    spider = new_spider(**arguments)
+    assert len(read(spider, sitemap(12))) == 12
+    assert spider.crawler.stats.get_value("incremental/sitemap_unchanged") is None

@@ -17,10 +17,13 @@ Recurring runs cost what is new: listings and sitemaps are fetched every run, a 
 the archive already holds is not requested again unless a sitemap says it changed
 (``lastmod``) or it is due for a revisit; such refetches are conditional requests
 (If-None-Match / If-Modified-Since). Pages that failed in an earlier run are retried.
+A sitemap whose bytes are those a finished run read, in the same scope, is not read again:
+that run requested or checked each of its entries (``full`` and ``revisit_after`` read it).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sys
 from collections import deque
@@ -94,6 +97,7 @@ class NewsSiteSpider(scrapy.Spider):
         self.requested: dict[str, bool] = {}  # pages requested through _page_request -> new to the archive
         self.listed: set[str] = set()  # articles linked from the listing pages seen so far in this run
         self._sitemap_backlog: deque[tuple[str, str | None]] = deque()  # (crawl URL, lastmod), see parse_sitemap
+        self._sitemaps_read: dict[str, str] = {}  # sitemap key -> mark, recorded when the run finishes
         self.full = parse_flag(full, "full")
         self.revisit_after = parse_duration(revisit_after) if revisit_after else None
         self.started = datetime.now(timezone.utc)
@@ -190,6 +194,8 @@ class NewsSiteSpider(scrapy.Spider):
             return
         sitemap = Sitemap(body)
         self.crawler.stats.inc_value(f"sitemaps/{sitemap.type}")
+        if sitemap.type != "sitemapindex" and self._sitemap_unchanged(response.url, body):
+            return
         for entry in sitemap:
             url = self.urls.to_crawl_url(entry.get("loc", ""), base=response.url)
             if not url:
@@ -200,6 +206,32 @@ class NewsSiteSpider(scrapy.Spider):
             elif self.urls.in_scope(url, self.languages):
                 self._sitemap_backlog.append((url, entry.get("lastmod")))
         self._feed_sitemap_backlog()
+
+    def _sitemap_unchanged(self, url: str, body: bytes) -> bool:
+        """Whether a finished run read these very bytes as this sitemap, in this run's scope.
+        Then each entry was requested or checked, and is known, failed (retried at start) or out
+        of scope: looking the entries up again would find nothing to fetch. Otherwise the
+        sitemap's mark is kept, to record when this run finishes (``closed``)."""
+        key = self._key(url)
+        mark = hashlib.sha1(body).hexdigest() + "/" + self._scope_mark
+        state = self.archive_state
+        if state is not None and not self.full and self.revisit_after is None and state.sitemap_mark(key) == mark:
+            logger.info("Sitemap unchanged since the last finished run, its entries not looked up again: %s", url)
+            self.crawler.stats.inc_value("incremental/sitemap_unchanged")
+            return True
+        self._sitemaps_read[key] = mark
+        return False
+
+    @property
+    def _scope_mark(self) -> str:
+        """What decides which sitemap entries this run requests, besides the archive: origins,
+        languages, denied paths, listing pages and the parameters that do not make a page."""
+        site = self.site
+        scope = (site.origin, site.site_origin, site.origin_aliases, self.languages,
+                 [site.languages[code].prefix for code in self.languages], site.deny_paths,
+                 getattr(site.listing_url_pattern, "pattern", None), site.pagination_param,
+                 site.tracking_params, self.urls.clean_params)
+        return hashlib.sha1(repr(scope).encode("utf-8")).hexdigest()[:16]
 
     def _feed_sitemap_backlog(self, *_args, **_kwargs) -> int:
         """Turn waiting sitemap entries into requests while the scheduler holds fewer than
@@ -384,6 +416,7 @@ class NewsSiteSpider(scrapy.Spider):
             self._extraction.close()
         if reason == "finished" and self.archive_state is not None:
             self.archive_state.listing_walk_completed()
+            self.archive_state.sitemaps_read(self._sitemaps_read)
 
 def _parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
