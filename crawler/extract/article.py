@@ -178,7 +178,7 @@ class _ArticlePage:
         lines = find_body_lines(content_root, url=self.url, selectors=self.selectors.get("body", ()),
                                 rules=rules, main_block=main_block)
         matcher = _source_matcher(self.site)
-        lines, source = take_attribution(lines, block_lines(content_root),
+        lines, source = take_attribution(lines, lambda: block_lines(content_root),
                                          lambda line: matcher.parse_attribution(line, hint), rules)
         text = "\n".join(lines)
         if len(text) < MIN_BODY_CHARS:

@@ -113,12 +113,12 @@ def find_body_lines(cleaned_root, *, url: str, selectors: Iterable[str], rules: 
     return fallback if text_chars(fallback) > text_chars(lines) else lines
 
 
-def take_attribution(body: list[str], page_lines: list[str], parse: Callable[[str], dict | None],
+def take_attribution(body: list[str], page_lines: Callable[[], list[str]], parse: Callable[[str], dict | None],
                      rules: LineRules) -> tuple[list[str], dict | None]:
     """The source line: the last short line(s) of the article that parse as an attribution,
     looked for at the end of the body and, when the body extractor left it out, in the few
-    page lines right after the body (``page_lines``: the page's lines, of which only those few
-    are passed through ``rules``). Returns the body without it, and the source."""
+    page lines right after the body (``page_lines()``: the page's lines, asked for only then; of
+    them only those few are passed through ``rules``). Returns the body without it, and the source."""
     for index in range(len(body) - 1, max(-1, len(body) - 1 - ATTRIBUTION_LOOKBACK), -1):
         line = body[index]
         if len(line) > ATTRIBUTION_MAX_CHARS:
@@ -126,7 +126,7 @@ def take_attribution(body: list[str], page_lines: list[str], parse: Callable[[st
         source = parse(line)
         if source:
             return body[:index] + body[index + 1:], source
-    for line in _lines_after(body, page_lines, rules):
+    for line in _lines_after(body, page_lines() if body else [], rules):
         if len(line) > ATTRIBUTION_MAX_CHARS:
             break
         source = parse(line)

@@ -13,6 +13,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, Iterable
 
 log = logging.getLogger(__name__)
@@ -236,6 +237,22 @@ def normalize_text(s: str) -> str:
     """NFC, invisible controls removed, every whitespace run (nbsp included) one space, stripped."""
     if not s:
         return ""
+    if len(s) <= _MEMO_CHARS:
+        return _short_normalized(s)
+    return _normalized(s)
+
+
+# Menus, sidebars and labels repeat on every page of a site (and are read several times per
+# page): the forms of short texts are memoised.
+_MEMO_CHARS = 300
+
+
+@lru_cache(maxsize=4096)  # at most a few MB
+def _short_normalized(s: str) -> str:
+    return _normalized(s)
+
+
+def _normalized(s: str) -> str:
     if not s.isascii():  # ASCII is already NFC and has no invisible characters
         s = unicodedata.normalize("NFC", s)
         if _INVISIBLE.search(s):

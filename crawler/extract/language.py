@@ -219,8 +219,8 @@ def _fast_detector_class() -> Any:
             ngrams = self._extract_ngrams()
             if not ngrams:
                 raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
-            profiles = self.word_lang_prob_map
-            known = {ngram: profiles.dense(ngram) for ngram in set(ngrams)}
+            # Rows are looked up as they are drawn (a few hundred draws; a text has more n-grams).
+            row = self.word_lang_prob_map.dense
             self.langprob = [0.0] * len(self.langlist)
             self.random.seed(self.seed)
             choice = self.random.choice
@@ -234,14 +234,14 @@ def _fast_detector_class() -> Any:
                 # The normalisation is folded into the next pass (p / total, then the products);
                 # the largest normalised value is the largest value divided by the total, since
                 # division by a positive number keeps the order.
-                prob = [p * (weight + q) for p, q in zip(prob, known[choice(ngrams)])]
+                prob = [p * (weight + q) for p, q in zip(prob, row(choice(ngrams)))]
                 step = 0
                 while True:
                     total = sum(prob)
                     if max(0.0, *prob) / total > self.CONV_THRESHOLD or step >= self.ITERATION_LIMIT:
                         prob = [p / total for p in prob]
                         break
-                    a, b, c, d, e = [known[choice(ngrams)] for _ in range(5)]
+                    a, b, c, d, e = [row(choice(ngrams)) for _ in range(5)]
                     prob = [p / total * (weight + qa) * (weight + qb) * (weight + qc) * (weight + qd) * (weight + qe)
                             for p, qa, qb, qc, qd, qe in zip(prob, a, b, c, d, e)]
                     step += 5
