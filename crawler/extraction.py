@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -34,8 +36,25 @@ def read_page(*args, **kwargs):
     return read(*args, **kwargs)
 
 
+def exit_with_parent() -> None:
+    """In a worker process: exit as soon as the process that started it is gone.
+
+    A pool's workers wait for tasks on a pipe they hold both ends of, so a crawl killed
+    (kill -9, a cron timeout, out of memory) would leave them waiting forever, each holding
+    its memory. A daemon thread waits on the parent's sentinel instead."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_when_gone, args=(parent,), name="exit-with-parent", daemon=True).start()
+
+
+def _exit_when_gone(parent) -> None:
+    parent.join()  # returns when the parent's end of the sentinel pipe closes, however it ended
+    os._exit(1)  # a worker has nothing to flush: its results went to the parent
+
+
 def _start_worker(site: SiteConfig) -> None:
     global _worker_site
+    exit_with_parent()
     _worker_site = site
     from crawler.extract.article import warm_up
 

@@ -53,6 +53,7 @@ from urllib.parse import urlsplit
 from archive.jsonl import JsonLinesWriter, encode_line, extend_line
 from archive.reader import MAX_DECODED_SIZE, StoredRecord, WarcReadError, decode_content, iter_responses
 from archive.warc import WarcPointer
+from crawler.extraction import exit_with_parent
 from crawler.extract.article import extract_article, warm_up
 from crawler.extract.record import Capture, article_record
 from crawler.extract.candidates import extraction_skip_reason, is_text_response
@@ -228,6 +229,7 @@ _worker_extractor: OfflineExtractor | None = None
 def _init_worker(site: str, base_url: str | None, max_size: int) -> None:
     """Load the site config once per worker process."""
     global _worker_extractor
+    exit_with_parent()
     _worker_extractor = OfflineExtractor(site, base_url, max_size)
 
 

@@ -192,6 +192,22 @@ def _crawl_processes(marker: str) -> list[int]:
     return pids
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for its (dead) parent to be reaped by init."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def test_killed_run_resumes_and_archives_every_article_once(tmp_path):
     archive = tmp_path / "killed-archive"
     with MirrorServer() as mirror:
@@ -201,13 +217,20 @@ def test_killed_run_resumes_and_archives_every_article_once(tmp_path):
         while len(mirror.requests) < 25 and time.monotonic() < deadline:
             time.sleep(0.02)
         assert len(mirror.requests) >= 25, "the crawl did not get going"
-        for pid in _crawl_processes(str(archive)) + [process.pid]:
+        crawls = _crawl_processes(str(archive))
+        workers = [child for pid in crawls for child in _children(pid)]
+        assert workers, "the crawl has no extraction worker to leave behind"
+        for pid in crawls + [process.pid]:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         process.wait(10)
         assert list((archive / "warc").glob("*.open")), "the kill came too late to leave an open WARC file"
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [pid for pid in workers if _alive(pid)], "an extraction worker outlived the killed crawl"
 
         result = run_cli(archive, mirror.base_url)
         assert result.returncode == 0, result.stdout + result.stderr

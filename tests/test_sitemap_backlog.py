@@ -119,3 +119,19 @@ def test_full_runs_revisits_and_another_scope_read_every_sitemap(store, argument
     spider = new_spider(**arguments)
     assert len(read(spider, sitemap(12))) == 12
     assert spider.crawler.stats.get_value("incremental/sitemap_unchanged") is None
+
+
+def test_a_changed_robots_txt_has_every_sitemap_read_again(store):
+    from crawler.robots import SiteRobotsParser
+
+    def spider_obeying(rules: bytes) -> RusislamSpider:
+        spider = new_spider()
+        spider.robots_parsed(SiteRobotsParser(rules, spider), None)
+        return spider
+
+    first = spider_obeying(b"User-agent: *\nDisallow: /search/\n")
+    read(first, sitemap(12))
+    first.closed("finished")
+    assert read(spider_obeying(b"User-agent: *\nDisallow: /search/\n"), sitemap(12)) == []
+    # pages the old rules kept out may be allowed now: each entry is looked at again
+    assert len(read(spider_obeying(b"User-agent: *\nDisallow: /tags/\n"), sitemap(12))) == 12

@@ -98,6 +98,7 @@ class NewsSiteSpider(scrapy.Spider):
         self.listed: set[str] = set()  # articles linked from the listing pages seen so far in this run
         self._sitemap_backlog: deque[tuple[str, str | None]] = deque()  # (crawl URL, lastmod), see parse_sitemap
         self._sitemaps_read: dict[str, str] = {}  # sitemap key -> mark, recorded when the run finishes
+        self._robots_digest: str | None = None  # of the robots.txt the run obeys (see robots_parsed)
         self.full = parse_flag(full, "full")
         self.revisit_after = parse_duration(revisit_after) if revisit_after else None
         self.started = datetime.now(timezone.utc)
@@ -178,6 +179,7 @@ class NewsSiteSpider(scrapy.Spider):
 
     def robots_parsed(self, robotparser, request):
         """robots.txt is in: learn its Clean-param names and follow its sitemaps."""
+        self._robots_digest = getattr(robotparser, "digest", None)
         self.urls.add_clean_params(getattr(robotparser, "clean_params", ()))
         for url in getattr(robotparser, "sitemaps", ()):
             crawl_url = self.urls.to_crawl_url(url)
@@ -225,12 +227,13 @@ class NewsSiteSpider(scrapy.Spider):
     @property
     def _scope_mark(self) -> str:
         """What decides which sitemap entries this run requests, besides the archive: origins,
-        languages, denied paths, listing pages and the parameters that do not make a page."""
+        languages, denied paths, listing pages, the parameters that do not make a page and the
+        robots.txt rules (robots.txt is parsed before any sitemap is fetched)."""
         site = self.site
         scope = (site.origin, site.site_origin, site.origin_aliases, self.languages,
                  [site.languages[code].prefix for code in self.languages], site.deny_paths,
                  getattr(site.listing_url_pattern, "pattern", None), site.pagination_param,
-                 site.tracking_params, self.urls.clean_params)
+                 site.tracking_params, self.urls.clean_params, self._robots_digest)
         return hashlib.sha1(repr(scope).encode("utf-8")).hexdigest()[:16]
 
     def _feed_sitemap_backlog(self, *_args, **_kwargs) -> int:
