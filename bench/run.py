@@ -2,7 +2,7 @@
 
     python -m bench.run                         # N = 1,000 per language, 3 pairs, writes docs/benchmarks.md
     python -m bench.run --sizes 1000,10000      # also N = 10,000 (30,000 article pages: long)
-    python -m bench.run --sizes 10000 --cases 3,4 --pairs 1   # add one size; stored sizes are kept
+    python -m bench.run --sizes 10000 --cases 1,2,3,4 --pairs 1   # add one size; stored sizes are kept
     python -m bench.run --quick                 # N = 200, 1 pair, to bench/results/quick.md (sanity)
     python -m bench.run --profile 300           # cProfile of case 3 over 300 articles per language
 
@@ -582,11 +582,11 @@ def render_markdown(results: dict, profile: str | None) -> str:
         "What a crawl costs the machine, what a scheduled run costs the site, and how fast the archive",
         "can be re-processed, measured against the bare tools the crawler is built on (issue 7).",
         "Regenerate this page with one command (about 7 minutes at N=1,000 per language with 3 pairs on",
-        "the machine below; N=10,000 takes about 20 minutes per pair):",
+        "the machine below; N=10,000 takes about 9 minutes per pair of cases 1-4):",
         "",
         "```sh",
         "python -m bench.run                      # N=1,000 per language, 3 interleaved pairs",
-        "python -m bench.run --sizes 10000 --cases 3,4 --pairs 1   # add N=10,000 (kept next to N=1,000)",
+        "python -m bench.run --sizes 10000 --cases 1,2,3,4 --pairs 1   # add N=10,000 (kept next to N=1,000)",
         "python -m bench.run --quick              # N=200, 1 pair, to bench/results/quick.md",
         "python -m bench.run --profile 300        # cProfile of case 3 (extraction in-process), kept below",
         "python -m bench.run --report-only        # rewrite this page from bench/results/results.json",
