@@ -447,10 +447,12 @@ class PageCleaner:
                 parent = item.getparent()
                 if parent is None or parent in self.protected or parent is self.root:
                     break
-                if len(element_text(parent)) > TEASER_MAX_CHARS or _is_prose(parent, link):
-                    break
+                # Links to other articles end the climb first: a list of teasers stops here
+                # without its whole text being read (each test is pure: their order is free).
                 keys = {self._other_article_key(a) for a in parent.iter("a")} - {None}
                 if keys != {key}:
+                    break
+                if len(element_text(parent)) > TEASER_MAX_CHARS or _is_prose(parent, link):
                     break
                 item = parent
             parent = item.getparent()
