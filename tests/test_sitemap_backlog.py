@@ -34,13 +34,18 @@ def sitemap(count: int) -> XmlResponse:
     return XmlResponse(BASE + "/sitemap-iblock-ru.xml", body=body.encode(), status=200)
 
 
-@pytest.fixture
-def spider():
-    crawler = get_crawler(RusislamSpider, {"SITEMAP_PENDING_REQUESTS": 5})
+def new_spider(pending: int = 100, **arguments) -> RusislamSpider:
+    """The spider over a fake engine; ``pending`` is SITEMAP_PENDING_REQUESTS."""
+    crawler = get_crawler(RusislamSpider, {"SITEMAP_PENDING_REQUESTS": pending})
     crawler.settings.frozen = False  # from_crawler adds the site's politeness, as before a real crawl
-    spider = RusislamSpider.from_crawler(crawler, base_url=BASE)
+    spider = RusislamSpider.from_crawler(crawler, base_url=BASE, **arguments)
     crawler.engine = FakeEngine()
     return spider
+
+
+@pytest.fixture
+def spider():
+    return new_spider(pending=5)
 
 
 def test_entries_become_requests_as_the_scheduler_drains(spider):
@@ -79,14 +84,6 @@ def store(tmp_path, monkeypatch):
     with StateStore(tmp_path / "state.sqlite3") as state:
         monkeypatch.setattr(RusislamSpider, "archive_state", property(lambda self: state))
         yield state
-
-
-def new_spider(**arguments) -> RusislamSpider:
-    crawler = get_crawler(RusislamSpider, {"SITEMAP_PENDING_REQUESTS": 100})
-    crawler.settings.frozen = False
-    spider = RusislamSpider.from_crawler(crawler, base_url=BASE, **arguments)
-    crawler.engine = FakeEngine()
-    return spider
 
 
 def read(spider, response) -> list[str]:
