@@ -37,7 +37,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 log = logging.getLogger(__name__)
 
@@ -293,11 +293,16 @@ class StateStore:
             )
         return [_page_state(row) for row in rows]
 
-    def fetched_pages(self, kind: str) -> Iterator[PageState]:
-        """Every page of a kind that was fetched at least once, in one query."""
-        _check_kind(kind)
-        rows = self._db.execute("SELECT * FROM pages WHERE fetched_at IS NOT NULL AND kind = ?", (kind,))
-        return (_page_state(row) for row in rows.fetchall())
+    def pages_without_article(self, article_id: Callable[[str], str]) -> list[PageState]:
+        """Article pages archived whole (status 200, a WARC copy) whose article was never recorded;
+        ``article_id(key)`` names the article of the page with that canonical key. SQLite compares
+        the ids itself: a run starts without handing every archived page to Python."""
+        self._db.create_function("article_id", 1, article_id, deterministic=True)
+        rows = self._db.execute(
+            "SELECT * FROM pages WHERE kind = 'article' AND fetched_at IS NOT NULL AND status = 200"
+            " AND warc_file IS NOT NULL AND article_id(key) NOT IN (SELECT id FROM articles)"
+        )
+        return [_page_state(row) for row in rows]
 
     # -- articles -----------------------------------------------------------------------------
 
@@ -374,10 +379,6 @@ class StateStore:
             self._upsert("articles", values)
             updated += 1
         return updated
-
-    def known_article_keys(self) -> set[str]:
-        """Ids of every article ever recorded."""
-        return {row[0] for row in self._db.execute("SELECT id FROM articles")}
 
     def counts(self) -> dict[str, int]:
         """Row counts, for run summaries and logs."""

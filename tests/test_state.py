@@ -71,8 +71,13 @@ def test_page_and_article_survive_reopen(tmp_path):
         assert (article.version, article.content_sha1, article.canonical_url, article.warc) == (1, "c" * 40, ARTICLE_URL, FULL_COPY)
         assert article.first_seen == article.last_changed == "2025-12-04T12:00:00Z"
         assert store.page("missing") is None and store.article("missing") is None
-        assert store.known_article_keys() == {"ar-53208"}
-        assert [p.key for p in store.fetched_pages("article")] == ["ar/53208"] and list(store.fetched_pages("listing")) == []
+        # the page's article is recorded: nothing left to extract from the archive
+        assert store.pages_without_article({"ar/53208": "ar-53208"}.get) == []
+        assert [p.key for p in store.pages_without_article(lambda key: "another id")] == ["ar/53208"]
+        fetch(store, key="gone", status=404)  # no article to make: an error page
+        fetch(store, key="listing", kind="listing")
+        fetch(store, key="no-copy", warc=None)  # nothing archived whole to read it from
+        assert [p.key for p in store.pages_without_article(lambda key: "another id")] == ["ar/53208"]
         assert not store.previous_session_crashed
 
 
@@ -112,7 +117,7 @@ def test_article_versions_new_unchanged_changed(tmp_path):
         article = store.article("a1")
         assert (article.first_seen, article.content_sha1, article.warc) == ("2025-01-01T00:00:00Z", "u" * 40, None)
         assert store.record_article_version("a2", "s" * 40, ARTICLE_URL, None).version == 1
-        assert store.known_article_keys() == {"a1", "a2"}
+        assert store.counts()["articles"] == 2
 
 
 def test_failures_count_up_then_clear(tmp_path):
@@ -254,7 +259,7 @@ def test_reconcile_restores_versions_the_state_lost(tmp_path):
         assert store.record_article_version("a2", "t1", "http://x/2", None) == (1, None, False)
         assert store.article("a1").warc.offset == 5 and store.article("a1").warc.target_uri == "http://x/1"
         assert store.article("a2").first_seen == "2025-05-05T05:05:05Z"
-        assert store.known_article_keys() == {"a1", "a2"}
+        assert store.counts()["articles"] == 2 and store.article("a3") is None and store.article("a4") is None
 
 
 # -- RunLock ------------------------------------------------------------------------------------

@@ -152,11 +152,8 @@ class NewsSiteSpider(scrapy.Spider):
         state = self.archive_state
         if state is None:
             return
-        recorded = state.known_article_keys()
-        for page in state.fetched_pages("article"):
-            # page.key is the canonical key the page was archived under (Clean-params included)
-            if page.status != 200 or page.warc is None or article_id_of_key(page.key) in recorded:
-                continue
+        # page.key is the canonical key the page was archived under (Clean-params included)
+        for page in state.pages_without_article(article_id_of_key):
             self.crawler.stats.inc_value("incremental/extraction_resumed")
             try:
                 stored = read_record(archive_dir(self.crawler.settings) / "warc", page.warc)
