@@ -126,7 +126,7 @@ def take_attribution(body: list[str], page_lines: Callable[[], list[str]], parse
         source = parse(line)
         if source:
             return body[:index] + body[index + 1:], source
-    for line in _lines_after(body, page_lines() if body else [], rules):
+    for line in _lines_after(body, page_lines, rules):
         if len(line) > ATTRIBUTION_MAX_CHARS:
             break
         source = parse(line)
@@ -135,15 +135,16 @@ def take_attribution(body: list[str], page_lines: Callable[[], list[str]], parse
     return body, None
 
 
-def _lines_after(body: list[str], page_lines: list[str], rules: LineRules) -> list[str]:
+def _lines_after(body: list[str], page_lines: Callable[[], list[str]], rules: LineRules) -> list[str]:
     """The first ATTRIBUTION_LOOKAHEAD article lines after the body's last line. That line passed
     ``rules``, so its last occurrence among the page's lines is the last one among the lines
     that pass them: only the lines after it need filtering."""
     if not body:
         return []
     last = body[-1]
-    for index in range(len(page_lines) - 1, -1, -1):
-        if page_lines[index] == last:
-            following = (line for line in page_lines[index + 1:] if not rules.is_boilerplate(line))
+    lines = page_lines()
+    for index in range(len(lines) - 1, -1, -1):
+        if lines[index] == last:
+            following = (line for line in lines[index + 1:] if not rules.is_boilerplate(line))
             return list(islice(following, ATTRIBUTION_LOOKAHEAD))
     return []
