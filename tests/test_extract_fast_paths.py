@@ -58,6 +58,14 @@ def test_fast_detector_gives_langdetects_probabilities():
     for text in page_texts():
         samples.append(language_sample(text))
         samples += [text[start:start + rng.choice([8, 40, 300])] for start in rng.sample(range(len(text)), 4)]
+    # Texts in two or three languages, whose trials disagree: the early exit must wait
+    ru = "Президент России провёл переговоры с наследным принцем Саудовской Аравии в Москве".split()
+    en = "The president of Russia held talks with the crown prince of Saudi Arabia in Moscow".split()
+    ar = "أجرى رئيس روسيا محادثات مع ولي العهد السعودي في موسكو".split()
+    for _ in range(100):
+        words = rng.sample(ru, 4) + rng.sample(en, 4) + rng.sample(ar, rng.choice([0, 2]))
+        rng.shuffle(words)
+        samples.append(" ".join(words))
 
     def probabilities(detector_class, text):
         detector = detector_class(factories[detector_class])
@@ -67,8 +75,32 @@ def test_fast_detector_gives_langdetects_probabilities():
         except LangDetectException as exc:
             return str(exc)
 
+    def best_language(text, min_probability):  # what detect_language asks: the early exit
+        detector = fast(factories[fast])
+        detector.append(text)
+        try:
+            return detector.best_language(min_probability)
+        except LangDetectException as exc:
+            return str(exc)
+
+    def reference_best(text, min_probability):
+        found = probabilities(Detector, text)
+        if isinstance(found, str):
+            return found
+        best = max(found, key=lambda p: p[1], default=None)
+        return best[0] if best is not None and best[1] >= min_probability else None
+
     for text in samples:
         assert probabilities(fast, text) == probabilities(Detector, text), text[:60]
+        for min_probability in (0.3, 0.5, 0.9, 0.99):
+            assert best_language(text, min_probability) == reference_best(text, min_probability), text[:60]
+
+
+def test_clear_text_settles_its_language_before_the_last_trial():
+    detector = _fast_detector_class()(_detector_factory())
+    detector.append("Президент России провёл переговоры с наследным принцем Саудовской Аравии в Москве.")
+    assert detector.best_language(0.5) == "ru"
+    assert sum(detector.langprob) == pytest.approx(4 / 7)  # 4 of 7 trials: 3 left cannot outweigh 4
 
 
 def test_compact_profiles_hold_langdetects_table():

@@ -215,6 +215,27 @@ def _fast_detector_class() -> Any:
             return result
 
         def _detect_block(self):
+            for _ in self._trials():
+                pass
+
+        def best_language(self, min_probability: float) -> str | None:
+            """The language ``get_probabilities`` ranks first when its probability is at least
+            ``min_probability``, else None. Trials stop as soon as the ones left cannot change
+            that answer (each adds at most 1 / n_trial to a language): a clear text runs 4 of
+            langdetect's 7 trials, with the very same draws, for the very same answer."""
+            for done in self._trials():
+                left = (self.n_trial - done) / self.n_trial + 1e-9
+                ranked = sorted(range(len(self.langprob)), key=self.langprob.__getitem__, reverse=True)
+                first, second = (self.langprob[i] for i in ranked[:2])
+                if first >= min_probability and first - second > left:
+                    return self.langlist[ranked[0]]
+                if first + left < min_probability:
+                    return None
+            best = max(self._sort_probability(self.langprob), key=lambda p: p.prob, default=None)
+            return best.lang if best is not None and best.prob >= min_probability else None
+
+        def _trials(self):
+            """langdetect's ``_detect_block``, yielding the number of trials done after each."""
             self.cleaning_text()
             ngrams = self._extract_ngrams()
             if not ngrams:
@@ -224,7 +245,7 @@ def _fast_detector_class() -> Any:
             self.langprob = [0.0] * len(self.langlist)
             self.random.seed(self.seed)
             choice = self.random.choice
-            for _ in range(self.n_trial):
+            for trial in range(self.n_trial):
                 prob = self._init_probability()
                 alpha = self.alpha + self.random.gauss(0.0, 1.0) * self.ALPHA_WIDTH
                 weight = alpha / self.BASE_FREQ
@@ -246,6 +267,7 @@ def _fast_detector_class() -> Any:
                             for p, qa, qb, qc, qd, qe in zip(prob, a, b, c, d, e)]
                     step += 5
                 self.langprob = [sum_p + p / self.n_trial for sum_p, p in zip(self.langprob, prob)]
+                yield trial + 1
 
     _fast_class = FastDetector
     return _fast_class
@@ -263,12 +285,9 @@ def detect_language(text: str) -> str | None:
     detector = _fast_detector_class()(_detector_factory())
     detector.append(sample)
     try:
-        best = max(detector.get_probabilities(), key=lambda p: p.prob, default=None)
+        return primary_subtag(detector.best_language(MIN_PROBABILITY))
     except LangDetectException:
         return None
-    if best is None or best.prob < MIN_PROBABILITY:
-        return None
-    return primary_subtag(best.lang)
 
 
 def language_sample(text: str, limit: int = SAMPLE_CHARS) -> str:
