@@ -2,9 +2,10 @@
 
 Each speed-up of crawler/extract (langdetect's loops rewritten, dates parsed without
 dateparser, date patterns run near anchors only, URL forms memoised, text normalised without a
-translate table) is checked here against the reference it must equal: the langdetect Detector
-itself, dateparser itself, a plain ``finditer`` scan, the uncached URL computation, the former
-normalisation. A difference is a changed record, so none is tolerated.
+translate table, comparison keys built by string methods) is checked here against the
+reference it must equal: the langdetect Detector itself, dateparser itself, a plain
+``finditer`` scan, the uncached URL computation, the former normalisation, the regex form of
+comparison keys. A difference is a changed record, so none is tolerated.
 """
 
 from __future__ import annotations
@@ -268,6 +269,22 @@ def test_normalize_text_equals_the_translate_table_form():
         text = "".join(rng.choice(chars) for _ in range(rng.randint(0, 12)))
         expected = _SPACES.sub(" ", unicodedata.normalize("NFC", text).translate(_INVISIBLE)).strip()
         assert normalize_text(text) == expected, repr(text)
+
+
+def _reference_text_key(text: str) -> str:
+    text = normalize_text(text).casefold()
+    text = re.sub(r"[\"'«»“”„‟‘’‚‛`´″]", "", text)
+    text = re.sub(r"\s*[-‐‑‒–—―]\s*", "-", text)
+    return re.sub(r"^[\s.,:;!?|·•*–—-]+|[\s.,:;!?|·•*–—-]+$", "", text)
+
+
+def test_text_key_equals_the_regex_form():
+    rng = random.Random(6)
+    chars = list("ab \u00a0\t\n\"'«»“”-‐–—―.,:;!?|·•*ßİ\u200b\u2003ﬁ") + ["ё", "ع"]
+    texts = [text for page in page_texts() for text in page.splitlines()]
+    texts += ["".join(rng.choice(chars) for _ in range(rng.randint(0, 14))) for _ in range(50000)]
+    for text in texts:
+        assert text_key(text) == _reference_text_key(text), repr(text)
 
 
 def test_title_search_skips_only_containers_that_cannot_match():

@@ -91,8 +91,8 @@ CAPTION_MAX_CHARS = 220
 
 _LETTERS = re.compile(r"[^\W\d_]")
 _QUOTES = re.compile(r"[\"'«»“”„‟‘’‚‛`´″]")
-_DASHES = re.compile(r"\s*[-‐‑‒–—―]\s*")
-_EDGE_PUNCT = re.compile(r"^[\s.,:;!?|·•*–—-]+|[\s.,:;!?|·•*–—-]+$")
+_DASH = re.compile(r"[-‐‑‒–—―]")
+_EDGE_PUNCT = " .,:;!?|·•*–—-"
 _WORD_SPLIT = re.compile(r"[-_\s]+|(?<=[a-z])(?=[A-Z])")
 
 
@@ -113,10 +113,13 @@ def _short_text_key(text: str) -> str:
 
 
 def _text_key(text: str) -> str:
-    text = normalize_text(text).casefold()
-    text = _QUOTES.sub("", text)
-    text = _DASHES.sub("-", text)
-    return _EDGE_PUNCT.sub("", text)
+    # After normalize_text the only whitespace is single spaces (quotes removed may leave two):
+    # plain string operations do what regexes over \s would, in a third of the time.
+    text = _QUOTES.sub("", normalize_text(text).casefold())
+    parts = _DASH.split(text)
+    if len(parts) > 1:  # every dash style, with the spaces around it, becomes "-"
+        text = "-".join([part.strip(" ") for part in parts])
+    return text.strip(_EDGE_PUNCT)
 
 
 _LINE_BREAKS = frozenset({"br", "lb", "hr"})
