@@ -450,10 +450,9 @@ class PageCleaner:
                 parent = item.getparent()
                 if parent is None or parent in self.protected or parent is self.root:
                     break
-                # Links to other articles end the climb first: a list of teasers stops here
+                # A link to another article ends the climb first: a list of teasers stops here
                 # without its whole text being read (each test is pure: their order is free).
-                keys = {self._other_article_key(a) for a in parent.iter("a")} - {None}
-                if keys != {key}:
+                if any(other not in (None, key) for other in map(self._other_article_key, parent.iter("a"))):
                     break
                 if len(element_text(parent)) > TEASER_MAX_CHARS or _is_prose(parent, link):
                     break
