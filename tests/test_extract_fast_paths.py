@@ -2,10 +2,10 @@
 
 Each speed-up of crawler/extract (langdetect's loops rewritten, dates parsed without
 dateparser, date patterns run near anchors only, URL forms memoised, text normalised without a
-translate table, comparison keys built by string methods) is checked here against the
-reference it must equal: the langdetect Detector itself, dateparser itself, a plain
-``finditer`` scan, the uncached URL computation, the former normalisation, the regex form of
-comparison keys. A difference is a changed record, so none is tolerated.
+translate table, comparison keys built by string methods, element text serialised) is checked
+here against the reference it must equal: the langdetect Detector itself, dateparser itself, a
+plain ``finditer`` scan, the uncached URL computation, the former normalisation, the regex form
+of comparison keys, ``text_content()``. A difference is a changed record, so none is tolerated.
 """
 
 from __future__ import annotations
@@ -285,6 +285,34 @@ def test_text_key_equals_the_regex_form():
     texts += ["".join(rng.choice(chars) for _ in range(rng.randint(0, 14))) for _ in range(50000)]
     for text in texts:
         assert text_key(text) == _reference_text_key(text), repr(text)
+
+
+def test_element_text_equals_text_content():
+    """The text serialisation ``element_text`` reads against lxml's ``text_content()``, on real
+    pages and on markup mixing comments, PIs, CDATA, scripts, entities and foreign elements."""
+    from lxml import etree
+
+    from crawler.extract.boilerplate import element_text
+
+    rng = random.Random(7)
+    parts = ["<p>", "</p>", "<div>", "</div>", "<a href='x'>", "</a>", "<!-- c -->", "<?pi x?>", "<![CDATA[x]]>",
+             "<script>var a='<b>';</script>", "<style>p{}</style>", "&amp;", "&nbsp;", "&#1570;", "&#0;", "&#x1F600;",
+             "&unknown;", "<br>", "text ", "عربي ", "\u00a0", "\r\n", "<table><tr><td>", "</td></tr></table>",
+             "<textarea>t</textarea>", "<noscript>n</noscript>", "<svg><text>s</text></svg>", "<template>t</template>"]
+    pages = [path.read_bytes() for path in sorted(DATA.glob("*.html"))]
+    pages += ["<html><body>" + "".join(rng.choice(parts) for _ in range(rng.randint(1, 30))) + "</body></html>"
+              for _ in range(1500)]
+    checked = 0
+    for page in pages:
+        for element in lxml.html.document_fromstring(page).iter():
+            try:
+                expected = normalize_text(element.text_content())
+            except ValueError:  # comments and PIs: no text of their own for element_text
+                expected = ""
+            assert element_text(element) == expected, (page[:200], element.tag)
+            checked += isinstance(element.tag, str)
+    assert checked > 10000
+    assert element_text(etree.fromstring("<p>not HTML</p>")) == ""  # plain etree elements have no text_content
 
 
 def test_title_search_skips_only_containers_that_cannot_match():

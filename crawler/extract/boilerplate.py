@@ -23,6 +23,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from lxml import etree
+from lxml.html import HtmlElement
 
 from .decode import normalize_text
 from .urls import SiteUrls
@@ -173,6 +174,12 @@ def tag_name(element) -> str:
 
 
 def element_text(element) -> str:
+    if isinstance(element, HtmlElement):
+        # The text serialisation is the same string as text_content() (XPath string()) in half the time.
+        try:
+            return normalize_text(etree.tostring(element, method="text", encoding=str, with_tail=False))
+        except (ValueError, etree.LxmlError):
+            pass
     try:
         return normalize_text(element.text_content())
     except (ValueError, AttributeError):
