@@ -51,3 +51,19 @@ def test_unreadable_pages_read_as_nothing(site):
     for body in (b"", b"%PDF-1.7 binary", b"\x00\x01\x02" * 100):
         reading = read_page(body, BASE + ARTICLE, HEADERS, site)
         assert (reading.links, reading.canonical, reading.article) == ((), None, None)
+
+
+def test_malformed_links_are_skipped_and_the_article_and_other_links_kept(site):
+    """urllib raises ValueError on a bad port or a broken IPv6 host: such a link leads nowhere,
+    but must not cost the page its article or its other links."""
+    text = "".join(f"<p>Параграф {i}: группа стратегического видения провела заседание в Казани.</p>" for i in range(6))
+    head = '<title>Заседание группы</title><base href="http://[::1/"><link rel="canonical" href="http://x:99999/a">'
+    body = (f"<h1>Заседание группы</h1>{text}"
+            '<p><a href="http://x:abc/">bad port</a> <a href="http://[::1/a">bad IPv6</a> '
+            f'<a href="{BASE}:70000/novosti/x-2021-06-09-1">port out of range</a> '
+            f'<a href="{OTHER}">другая новость</a></p>')
+    reading = read_page(page(head, body), BASE + "/novosti/zasedanie-2021-06-09-17190", HEADERS, site)
+    assert reading.links == (BASE + OTHER,)
+    assert reading.canonical is None
+    assert reading.article is not None and reading.article.title == "Заседание группы"
+    assert reading.article.canonical_url == "https://russia-islworld.ru/novosti/zasedanie-2021-06-09-17190"

@@ -240,7 +240,10 @@ class _ArticlePage:
         for link in root.iter("link"):
             rel = (link.get("rel") or "").lower().split()
             if "canonical" in rel and link.get("href"):
-                declared = urljoin(self.url, link.get("href").strip())
+                try:
+                    declared = urljoin(self.url, link.get("href").strip())
+                except ValueError:  # a malformed canonical names no page: the page's own URL stands
+                    pass
                 break
         own_article = self.urls.is_article(self.url)
         if declared and self.urls.is_own(declared):

@@ -29,7 +29,10 @@ def _base_url(root, page_url: str) -> str:
     for base in root.xpath(_BASE_XPATH)[:1]:
         href = base.get("href").strip()
         if href:
-            return urljoin(page_url, href)
+            try:
+                return urljoin(page_url, href)
+            except ValueError:  # a malformed <base href> is ignored, as browsers ignore it
+                break
     return page_url
 
 

@@ -196,8 +196,11 @@ class SiteUrls:
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _is_own(own_origins: frozenset[str], url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and _origin_of(parts) in own_origins
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and _origin_of(parts) in own_origins
+    except ValueError:  # "http://host:abc/", "http://[::1/": no page of any site
+        return False
 
 
 @lru_cache(maxsize=256)
@@ -209,9 +212,12 @@ def _host_base(base: str) -> str:
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _crawl_url(crawl_origin: str, own_origins: frozenset[str], base: str | None, url: str) -> str | None:
-    if base is not None:
-        url = urljoin(base, url)
-    parts = urlsplit(url)
+    try:
+        if base is not None:
+            url = urljoin(base, url)
+        parts = urlsplit(url)
+    except ValueError:  # a malformed link ("http://[::1/") leads nowhere; the page's other links stand
+        return None
     if parts.scheme not in ("http", "https") or not _is_own(own_origins, url):
         return None
     return urlunsplit((*urlsplit(crawl_origin)[:2], parts.path or "/", parts.query, ""))
