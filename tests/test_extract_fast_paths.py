@@ -2,10 +2,11 @@
 
 Each speed-up of crawler/extract (langdetect's loops rewritten, dates parsed without
 dateparser, date patterns run near anchors only, URL forms memoised, text normalised without a
-translate table, comparison keys built by string methods, element text serialised) is checked
-here against the reference it must equal: the langdetect Detector itself, dateparser itself, a
-plain ``finditer`` scan, the uncached URL computation, the former normalisation, the regex form
-of comparison keys, ``text_content()``. A difference is a changed record, so none is tolerated.
+translate table, comparison keys built by string methods, element text serialised, invisible
+elements found by XPath) is checked here against the reference it must equal: the langdetect
+Detector itself, dateparser itself, a plain ``finditer`` scan, the uncached URL computation,
+the former normalisation, the regex form of comparison keys, ``text_content()``, a walk of
+every element. A difference is a changed record, so none is tolerated.
 """
 
 from __future__ import annotations
@@ -313,6 +314,50 @@ def test_element_text_equals_text_content():
             checked += isinstance(element.tag, str)
     assert checked > 10000
     assert element_text(etree.fromstring("<p>not HTML</p>")) == ""  # plain etree elements have no text_content
+
+
+def test_invisible_elements_found_by_xpath_are_those_a_walk_finds():
+    """``PageCleaner._drop_invisible`` (XPath candidates) against a walk of every element with
+    the same rule, outermost match dropped, the title and its ancestors kept."""
+    from lxml import etree
+
+    from crawler.extract.boilerplate import NON_TEXT_TAGS, PageCleaner, _is_hidden, remove, tag_name
+
+    def walk_and_drop(root, protected):
+        doomed = []
+        walker = etree.iterwalk(root, events=("start",))
+        for _event, element in walker:
+            if element is not root and element not in protected and (
+                    not isinstance(element.tag, str) or tag_name(element) in NON_TEXT_TAGS or _is_hidden(element)):
+                doomed.append(element)
+                walker.skip_subtree()
+        for element in doomed:
+            remove(element)
+
+    rng = random.Random(8)
+    parts = ["<div>", "</div>", "<p>", "</p>", "<h1>", "</h1>", "<span hidden>", "</span>", "<div aria-hidden='true'>",
+             "<div aria-hidden='false'>", "<div style='color: red'>", "<p style='DISPLAY : none'>", "<i style='visibility:hidden'>",
+             "</i>", "<script>x()</script>", "<noscript><p>n</p></noscript>", "<style>p{}</style>", "<svg><g>s</g></svg>",
+             "<iframe src=x></iframe>", "<template><p>t</p></template>", "text ", "tail ", "<!-- c -->", "<br>"]
+    pages = [path.read_bytes() for path in sorted(DATA.glob("*.html"))]
+    pages += ["<html hidden><body>" + "".join(rng.choice(parts) for _ in range(rng.randint(1, 40))) + "</body></html>"
+              for _ in range(2000)]
+    site = load_site_config("rusislam")
+    urls = SiteUrls(site)
+    for page in pages:
+        trees = [lxml.html.document_fromstring(page) for _ in range(2)]
+        titles = [next(tree.iter("h1"), None) for tree in trees]
+        cleaner = PageCleaner(urls, site.origin + "/", site.origin, ())
+        cleaner.root, cleaner.protected = trees[0], set()
+        cleaner._protect(titles[0])
+        cleaner._drop_invisible()
+        protected = set()
+        node = titles[1]
+        while node is not None:
+            protected.add(node)
+            node = node.getparent()
+        walk_and_drop(trees[1], protected)
+        assert etree.tostring(trees[0]) == etree.tostring(trees[1]), page[:300]
 
 
 def test_title_search_skips_only_containers_that_cannot_match():
