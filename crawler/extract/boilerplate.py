@@ -174,14 +174,31 @@ def tag_name(element) -> str:
 
 
 def element_text(element) -> str:
+    return normalize_text(_raw_text(element))
+
+
+def text_longer_than(element, limit: int) -> bool:
+    """``len(element_text(element)) > limit``, without normalising the whole of a long text
+    (a container around a teaser can hold the page): a prefix ending before a space normalises
+    to a prefix of the normal form (a space composes with nothing and only ends a word), so
+    once such a prefix is longer than ``limit`` the whole text is."""
+    raw = _raw_text(element)
+    cut = raw.find(" ", 2 * limit + 64)
+    if cut > 0 and len(normalize_text(raw[:cut])) > limit:
+        return True
+    return len(normalize_text(raw)) > limit
+
+
+def _raw_text(element) -> str:
+    """The text of an element's subtree, as lxml's ``text_content()`` gives it; "" for what has none."""
     if isinstance(element, HtmlElement):
         # The text serialisation is the same string as text_content() (XPath string()) in half the time.
         try:
-            return normalize_text(etree.tostring(element, method="text", encoding=str, with_tail=False))
+            return etree.tostring(element, method="text", encoding=str, with_tail=False)
         except (ValueError, etree.LxmlError):
             pass
     try:
-        return normalize_text(element.text_content())
+        return element.text_content()
     except (ValueError, AttributeError):
         return ""
 
@@ -356,7 +373,7 @@ class PageCleaner:
     def _drop_leftovers(self, parent) -> None:
         """After removing an item, drop the containers left holding only a short label."""
         while parent is not None and parent not in self.protected and parent is not self.root:
-            if len(element_text(parent)) > LEFTOVER_MAX_CHARS:
+            if text_longer_than(parent, LEFTOVER_MAX_CHARS):
                 return
             grand = parent.getparent()
             self._drop(parent)
@@ -408,7 +425,7 @@ class PageCleaner:
             if not is_attached(image, self.root):
                 continue
             block = nearest_block(image)
-            if block is not None and block not in self.protected and len(element_text(block)) <= CAPTION_MAX_CHARS:
+            if block is not None and block not in self.protected and not text_longer_than(block, CAPTION_MAX_CHARS):
                 following = block.getnext()
                 self._drop(block)
                 if following is not None and self._is_caption_block(following):
@@ -473,7 +490,7 @@ class PageCleaner:
                 # without its whole text being read (each test is pure: their order is free).
                 if any(other not in (None, key) for other in map(self._other_article_key, parent.iter("a"))):
                     break
-                if len(element_text(parent)) > TEASER_MAX_CHARS or _is_prose(parent, link):
+                if text_longer_than(parent, TEASER_MAX_CHARS) or _is_prose(parent, link):
                     break
                 item = parent
             parent = item.getparent()
@@ -536,7 +553,7 @@ class PageCleaner:
         for cell in table.iter("td", "th"):
             if cell.find(".//table") is not None or cell.find(".//p") is not None or cell.find(".//div") is not None:
                 return True
-            if len(element_text(cell)) > 200:
+            if text_longer_than(cell, 200):
                 return True
         return False
 
