@@ -18,7 +18,7 @@ cannot take the article with it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -130,16 +130,12 @@ def block_lines(element) -> list[str]:
     """The text of a subtree as rendered lines: every block element and every line break
     (``<br>``, trafilatura's ``<lb>``) ends a line; inline markup is joined as displayed.
     Iterative, so deeply nested markup cannot exhaust the stack."""
-    lines: list[str] = []
+    return list(iter_block_lines(element))
+
+
+def iter_block_lines(element) -> Iterator[str]:
+    """``block_lines``, one line at a time (a reader that has seen enough stops the walk)."""
     buffer: list[str] = []
-
-    def flush() -> None:
-        if buffer:
-            text = normalize_text("".join(buffer))
-            if text:
-                lines.append(text)
-            buffer.clear()
-
     walker = etree.iterwalk(element, events=("start", "end"))
     for event, node in walker:
         name = tag_name(node)
@@ -147,17 +143,25 @@ def block_lines(element) -> list[str]:
             if not name or name in NON_TEXT_TAGS:  # comments, scripts: their tail still counts
                 walker.skip_subtree()
                 continue
-            if name in BLOCK_TAGS or name in _LINE_BREAKS:
-                flush()
+            if buffer and (name in BLOCK_TAGS or name in _LINE_BREAKS):
+                text = normalize_text("".join(buffer))
+                buffer.clear()
+                if text:
+                    yield text
             if node.text:
                 buffer.append(node.text)
         else:
-            if name in BLOCK_TAGS:
-                flush()
+            if buffer and name in BLOCK_TAGS:
+                text = normalize_text("".join(buffer))
+                buffer.clear()
+                if text:
+                    yield text
             if node is not element and node.tail:
                 buffer.append(node.tail)
-    flush()
-    return lines
+    if buffer:
+        text = normalize_text("".join(buffer))
+        if text:
+            yield text
 
 
 _TAG_NAMES: dict = {}  # element.tag -> tag_name (a few hundred distinct tags in any crawl)
@@ -288,7 +292,7 @@ def _is_prose(element, link) -> bool:
     """Two or more long lines of text outside ``link``: an article's paragraphs, not a teaser."""
     link_text = element_text(link)
     long_lines = 0
-    for line in block_lines(element):
+    for line in iter_block_lines(element):
         if link_text and link_text in line:
             line = line.replace(link_text, "")
         if len(line.strip()) >= PROSE_LINE_CHARS:
