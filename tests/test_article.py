@@ -190,6 +190,50 @@ def test_malformed_article_markup_still_extracts(site):
     assert article.body.split("\n")[0] == PARAGRAPHS[0]
 
 
+@pytest.mark.parametrize("change, headers", [
+    # characters the HTML parser lets through but lxml refuses to set, after an element the cleaner removes
+    (("<figure>", "<nav>menu</nav>&#1;x<form></form>&#xFFFF;<figure>"), HTML_HEADERS),
+    (("<figure>", "<script></script>\x0bx<div class=\"author\">Ivan</div>\x01<figure>"), HTML_HEADERS),
+    # JSON-LD nested past the JSON parser's recursion limit (also read for non-article URLs)
+    (("</head>", '<script type="application/ld+json">' + "[" * 1000 + "</script></head>"), HTML_HEADERS),
+    # a charset label naming a Python codec that is no page encoding (tests/test_decode.py: others)
+    (('<meta charset="utf-8">', '<meta charset="undefined">'), []),
+], ids=["control-chars", "control-chars-raw", "deep-json-ld", "charset-undefined"])
+def test_hostile_details_do_not_cost_the_article(site, change, headers):
+    page = modern_page().replace(*change, 1)
+    assert change[1] in page
+    article = extract_article(page.encode(), AR_URL, headers, site)
+    assert article is not None and article.title == TITLE
+    assert article.body.split("\n")[0] == PARAGRAPHS[0]
+
+
+@pytest.mark.parametrize("item", [
+    '<a href="/ar/novosti//x-2020-07-21-{i}">خبر {i}</a> ',  # teaser links in one block
+    '<a href="/ar/novosti//x-2020-07-21-{i}">خبر {i}</a><br>',  # ... each on a line of its own (dropped)
+    '<li><a href="/ar/novosti//x-2020-07-21-{i}">خبر {i}</a> نص</li>',  # teaser items (dropped)
+    '<a href="/ar/o-gruppe/page{i}">صفحة {i}</a> ',  # navigation links
+    '<img src="/i{i}.jpg"> ',  # images
+])
+def test_a_block_of_thousands_of_items_is_not_read_whole_for_each(site, monkeypatch, item):
+    """Each link or image asks about its block: the block's whole text is normalised a bounded
+    number of times, not once per item (10,000 links took 32 s when it was)."""
+    import crawler.extract.boilerplate as boilerplate
+
+    whole_readings = []
+    normalize = boilerplate.normalize_text
+
+    def counted(text: str) -> str:
+        if len(text) > 15_000:  # the block's text, or most of it (each item adds 7 to 30 characters)
+            whole_readings.append(len(text))
+        return normalize(text)
+
+    monkeypatch.setattr(boilerplate, "normalize_text", counted)
+    block = "<div>" + "".join(item.format(i=i) for i in range(3000)) + "</div>"
+    article = extract_article(modern_page(extra_body=block).encode(), AR_URL, HTML_HEADERS, site)
+    assert article is not None and article.title == TITLE
+    assert len(whole_readings) <= 6, len(whole_readings)
+
+
 def test_deeply_nested_and_huge_pages_are_bounded(site):
     deep = "<div>" * 50_000 + "<p>" + "نص " * 100 + "</p>" + "</div>" * 50_000
     start = time.perf_counter()

@@ -124,6 +124,17 @@ def test_binary_garbage_never_raises():
         assert lookup_encoding(encoding) is not None
 
 
+@pytest.mark.parametrize("declaration", [
+    ("content-type", "text/html; charset=idna"), ("content-type", "text/html; charset=punycode"),
+    ("content-type", "text/html; charset=undefined"),
+])
+def test_charsets_of_python_codecs_that_are_no_page_encoding_are_ignored(declaration):
+    ascii_page = page("Putin met Erdogan in Sochi").encode("ascii")
+    assert decode_html(ascii_page, [declaration]) == (ascii_page.decode("ascii"), "utf-8")
+    text, encoding = decode_html(b"\xa8\xd9\x86 \xa7" * 3, [declaration])  # nothing detects it: replaced
+    assert encoding in ("utf-8", "windows-1252") and text
+
+
 def test_undecodable_bytes_in_utf8_page_become_replacement_chars():
     body = page(RUSSIAN).encode("utf-8").replace("Путин".encode(), b"\xff\xfe\xfa")
     text, _ = decode_html(body, [("content-type", "text/html; charset=utf-8")])
@@ -146,6 +157,9 @@ def test_real_article_text_round_trips_in_utf8():
     ("cp1256", "cp1256"), ("windows-1256", "cp1256"), ("x-cp1251", "cp1251"), ("utf8", "utf-8"),
     ("UTF-8", "utf-8"), ("latin-1", "cp1252"), ("ISO-8859-6", "iso8859-6"), ("koi8-r", "koi8-r"),
     ('"windows-1251"', "cp1251"), ("nonsense", None), ("", None),
+    # Python codecs that are no page charset: "undefined" fails on any byte, idna and punycode
+    # on ordinary text, base64 and rot13 are no text encodings
+    ("undefined", None), ("idna", None), ("punycode", None), ("base64", None), ("rot13", None),
 ])
 def test_lookup_encoding_labels(label, codec):
     assert lookup_encoding(label) == codec

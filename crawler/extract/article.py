@@ -14,7 +14,6 @@ Order of work (the page is parsed once):
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import unicodedata
@@ -37,7 +36,7 @@ from .boilerplate import (
     text_key,
 )
 from .body import MIN_BODY_CHARS, find_body_lines, select_all, select_first, take_attribution
-from .dates import find_published, parse_date
+from .dates import find_published, json_ld_documents, parse_date
 from .decode import decode_html, normalize_text
 from .language import declared_language, detect_language, load_language_profiles
 from .links import page_links
@@ -485,11 +484,7 @@ def _has_article_metadata(root) -> bool:
         return True
     if root.xpath('//*[@itemtype][contains(translate(@itemtype, "NA", "na"), "newsarticle")]'):
         return True
-    for script in root.xpath('//script[contains(@type, "ld+json")]'):
-        try:
-            data = json.loads(script.text or "")
-        except (ValueError, TypeError):
-            continue
+    for data in json_ld_documents(root):
         for item in data if isinstance(data, list) else [data]:
             kind = item.get("@type") if isinstance(item, dict) else None
             kinds = kind if isinstance(kind, list) else [kind]

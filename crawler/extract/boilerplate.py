@@ -233,10 +233,18 @@ def remove(element) -> None:
     if tail and tail.strip():
         previous = element.getprevious()
         if previous is not None:
-            previous.tail = (previous.tail or "") + tail
+            previous.tail = _settable((previous.tail or "") + tail)
         else:
-            parent.text = (parent.text or "") + tail
+            parent.text = _settable((parent.text or "") + tail)
     parent.remove(element)
+
+
+# What lxml refuses to set as text although its HTML parser lets it through ("&#1;", U+FFFF).
+_NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _settable(text: str) -> str:
+    return _NOT_XML_CHARS.sub("", text) if _NOT_XML_CHARS.search(text) else text
 
 
 def class_words(element) -> frozenset[str]:
@@ -324,6 +332,8 @@ class PageCleaner:
         self.page_key = page_key
         self.language_roots = {p.rstrip("/") or "/" for p in language_prefixes}
         self._article_keys: dict[str, str | None] = {}  # href -> _other_article_key
+        self._text_chars: dict = {}  # element -> len(element_text(element)), see _chars
+        self._changed: set = set()  # elements something was dropped from, see _longer_than
 
     def clean(self, root, title_element=None):
         """Prune ``root`` in place; returns the main text block (see ``main_text_block``),
@@ -352,8 +362,29 @@ class PageCleaner:
     def _drop(self, element) -> bool:
         if element in self.protected or element is self.root:
             return False
+        node = element.getparent()
+        while node is not None:  # their text changes
+            self._text_chars.pop(node, None)
+            self._changed.add(node)
+            node = node.getparent()
         remove(element)
         return True
+
+    def _chars(self, element) -> int:
+        """``len(element_text(element))``, remembered until something inside it is dropped:
+        the links or images of one block ask for it one after another (thousands of links in
+        one block must not cost thousands of readings of its text)."""
+        chars = self._text_chars.get(element)
+        if chars is None:
+            chars = self._text_chars[element] = len(element_text(element))
+        return chars
+
+    def _longer_than(self, element, limit: int) -> bool:
+        """``self._chars(element) > limit``; for an element that loses a link at every step
+        (links on lines of their own) only a prefix of its text is normalised each time."""
+        if element in self._changed and element not in self._text_chars:
+            return text_longer_than(element, limit)
+        return self._chars(element) > limit
 
     def _drop_where(self, predicate: Callable) -> None:
         """Drop every unprotected element matching ``predicate`` (its subtree is not visited)."""
@@ -377,7 +408,7 @@ class PageCleaner:
     def _drop_leftovers(self, parent) -> None:
         """After removing an item, drop the containers left holding only a short label."""
         while parent is not None and parent not in self.protected and parent is not self.root:
-            if text_longer_than(parent, LEFTOVER_MAX_CHARS):
+            if self._longer_than(parent, LEFTOVER_MAX_CHARS):
                 return
             grand = parent.getparent()
             self._drop(parent)
@@ -429,7 +460,7 @@ class PageCleaner:
             if not is_attached(image, self.root):
                 continue
             block = nearest_block(image)
-            if block is not None and block not in self.protected and not text_longer_than(block, CAPTION_MAX_CHARS):
+            if block is not None and block not in self.protected and self._chars(block) <= CAPTION_MAX_CHARS:
                 following = block.getnext()
                 self._drop(block)
                 if following is not None and self._is_caption_block(following):
@@ -478,10 +509,9 @@ class PageCleaner:
             if block is None:
                 continue
             link_chars = len(element_text(link))
-            block_chars = len(element_text(block))
-            if tag_name(block) == "p" and block_chars - link_chars > max(link_chars, 40):
+            if tag_name(block) == "p" and self._longer_than(block, link_chars + max(link_chars, 40)):
                 continue  # an inline link in a body paragraph
-            if block in self.protected or block_chars > TEASER_MAX_CHARS or _is_prose(block, link):
+            if block in self.protected or self._longer_than(block, TEASER_MAX_CHARS) or _is_prose(block, link):
                 if _on_own_line(link):  # "Read also: <a>...</a>" inside the article's text
                     self._drop(link)
                 continue
@@ -518,7 +548,7 @@ class PageCleaner:
             if block in self.protected:
                 if _on_own_line(link):
                     self._drop(link)
-            elif element_text(block) == text:
+            elif self._chars(block) == len(text) and element_text(block) == text:
                 parent = block.getparent()
                 if self._drop(block):
                     self._drop_leftovers(parent)

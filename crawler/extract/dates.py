@@ -709,12 +709,18 @@ def _metadata_values(root: Any) -> Iterator[str]:
     yield from _jsonld_dates(root)
 
 
-def _jsonld_dates(root: Any) -> Iterator[str]:
+def json_ld_documents(root: Any) -> Iterator[Any]:
+    """The parsed JSON-LD scripts of a page; one that does not parse (or nests deeper than
+    the parser's recursion limit) is skipped."""
     for script in root.xpath('//script[contains(@type, "ld+json")]'):
         try:
-            data = json.loads(script.text or "")
-        except (ValueError, TypeError):
+            yield json.loads(script.text or "")
+        except (ValueError, TypeError, RecursionError):
             continue
+
+
+def _jsonld_dates(root: Any) -> Iterator[str]:
+    for data in json_ld_documents(root):
         yield from _date_published(data)
 
 

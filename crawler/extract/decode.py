@@ -108,9 +108,16 @@ def lookup_encoding(label: str | None) -> str | None:
     key = label.strip().strip("\"'").lower()
     key = _LABEL_ALIASES.get(key, key)
     try:
-        return _codec_name(codecs.lookup(key).name)
+        info = codecs.lookup(key)
     except LookupError:
         return None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_PAGE_ENCODINGS:
+        return None  # base64, rot13, idna, punycode...: Python codecs, not charsets of any page
+    return _codec_name(info.name)
+
+
+# Python text codecs that are no page charset and fail on ordinary bytes with a bare UnicodeError.
+_NOT_PAGE_ENCODINGS = frozenset({"undefined", "idna", "punycode"})
 
 
 def _codec_name(name: str) -> str:
@@ -167,14 +174,14 @@ def _meta_charset(body: bytes) -> str | None:
 def _strict(body: bytes, codec: str) -> str | None:
     try:
         return body.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeError, LookupError):
         return None
 
 
 def _decode(body: bytes, codec: str) -> tuple[str, str]:
     try:
         return body.decode(codec, errors="replace"), _web_name(codec)
-    except LookupError:
+    except (UnicodeError, LookupError):  # a codec without the "replace" handler
         return body.decode("utf-8", errors="replace"), "utf-8"
 
 
