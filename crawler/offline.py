@@ -65,10 +65,11 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SITE = "rusislam"
 # Captures queued per worker process: enough to keep workers busy, few enough that memory stays flat.
-CAPTURES_IN_FLIGHT_PER_JOB = 16
-# Captures sent to a worker at once: a task's round trip through the pool costs about as much as
-# a small page's extraction.
-CAPTURES_PER_TASK = 4
+CAPTURES_IN_FLIGHT_PER_JOB = 32
+# Captures sent to a worker at once: each task's round trip through the pool costs the parent
+# (pickling, its pool threads) about as much as a small page's extraction; 16 per task instead
+# of 4 took about 0.5 s off 13 s of CPU at 3,000 pages with 2 workers.
+CAPTURES_PER_TASK = 16
 
 
 @dataclass(frozen=True)

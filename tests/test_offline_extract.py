@@ -17,7 +17,7 @@ from archive.jsonl import read_jsonl
 from archive.reader import iter_responses, read_record
 from archive.warc import HttpExchange, WarcArchiveWriter
 from crawler.extract.candidates import is_text_response
-from crawler.offline import CAPTURES_IN_FLIGHT_PER_JOB, CAPTURES_PER_TASK, iter_article_records, main_extract, starts_run
+from crawler.offline import iter_article_records, main_extract, starts_run
 from tests.conftest import ROOT, run_crawl
 from tests.mirror import MirrorServer
 from tests.mirror.content import REAL_AR_ID
@@ -84,12 +84,15 @@ def test_work_in_flight_is_bounded(mirror_crawl, monkeypatch):
             yield item
 
     monkeypatch.setattr(offline, "iter_responses", counting)
+    # Bounds smaller than the mirror crawl, so that reading everything would exceed them.
+    monkeypatch.setattr(offline, "CAPTURES_IN_FLIGHT_PER_JOB", 8)
+    monkeypatch.setattr(offline, "CAPTURES_PER_TASK", 4)
     jobs = 2
     records = iter_article_records(crawl.warc_files, jobs=jobs)
     first = next(records)
     records.close()
     assert first["warc"]["offset"] >= responses[first_article_at][1].offset
-    assert len(read) <= first_article_at + 1 + jobs * CAPTURES_IN_FLIGHT_PER_JOB + CAPTURES_PER_TASK < len(responses)
+    assert len(read) <= first_article_at + 1 + jobs * 8 + 4 < len(responses)
 
 
 def _arabic_capture(crawl):
