@@ -31,6 +31,8 @@ def normalise_text(value: Any) -> Any:
     """NFC-normalise every string (keys included) of a JSON-like value; tuples become lists."""
     if isinstance(value, str):
         return unicodedata.normalize("NFC", value)
+    if value is None or isinstance(value, (int, float)):  # most values of a record: no ABC check
+        return value
     if isinstance(value, Mapping):
         normalised = {}
         for key, item in value.items():

@@ -36,7 +36,7 @@ import re
 import socket
 import threading
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import metadata
@@ -124,7 +124,7 @@ class WarcPointer:
     record_id: str
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {"file": self.file, "offset": self.offset, "length": self.length, "record_id": self.record_id}
 
 
 def sha1_payload_digest(body: bytes) -> str:
