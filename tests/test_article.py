@@ -234,6 +234,16 @@ def test_a_block_of_thousands_of_items_is_not_read_whole_for_each(site, monkeypa
     assert len(whole_readings) <= 6, len(whole_readings)
 
 
+def test_inline_tags_never_closed_keep_the_body(site):
+    """Old pages open a <font> per paragraph and never close it: the nesting passes libxml2's
+    default limit of 256 levels, beyond which it would drop the rest of the page."""
+    plain = extract_article(modern_page().encode(), AR_URL, HTML_HEADERS, site)
+    nested = modern_page().replace('<div class="txt">', '<div class="txt">' + '<font size="2">' * 400)
+    article = extract_article(nested.encode(), AR_URL, HTML_HEADERS, site)
+    assert article is not None and article.title == TITLE
+    assert article.body == plain.body and article.source == plain.source
+
+
 def test_deeply_nested_and_huge_pages_are_bounded(site):
     deep = "<div>" * 50_000 + "<p>" + "نص " * 100 + "</p>" + "</div>" * 50_000
     start = time.perf_counter()

@@ -415,9 +415,12 @@ _PARSER = None
 def _html_parser():
     global _PARSER
     if _PARSER is None:
-        # No huge_tree: libxml2's depth and size limits bound the work on hostile markup.
+        # huge_tree: libxml2 otherwise stops at 256 levels of nesting and drops the rest of the
+        # page, and old pages nest that deep with inline tags never closed (a <font> per
+        # paragraph). Its limit is then 2,048 levels; the size of what is parsed is bounded by
+        # EXTRACT_MAXSIZE and MAX_HTML_CHARS, and our walks of the tree are iterative.
         parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
-                                      default_doctype=False)
+                                      default_doctype=False, huge_tree=True)
         parser.set_element_class_lookup(_html_class_lookup())
         _PARSER = parser
     return _PARSER
