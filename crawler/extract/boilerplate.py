@@ -144,24 +144,23 @@ def iter_block_lines(element) -> Iterator[str]:
                 walker.skip_subtree()
                 continue
             if buffer and (name in BLOCK_TAGS or name in _LINE_BREAKS):
-                text = normalize_text("".join(buffer))
-                buffer.clear()
-                if text:
-                    yield text
+                yield from _flushed(buffer)
             if node.text:
                 buffer.append(node.text)
         else:
             if buffer and name in BLOCK_TAGS:
-                text = normalize_text("".join(buffer))
-                buffer.clear()
-                if text:
-                    yield text
+                yield from _flushed(buffer)
             if node is not element and node.tail:
                 buffer.append(node.tail)
-    if buffer:
-        text = normalize_text("".join(buffer))
-        if text:
-            yield text
+    yield from _flushed(buffer)
+
+
+def _flushed(buffer: list[str]) -> Iterator[str]:
+    """The line the pieces in ``buffer`` make, if any text; empties the buffer."""
+    text = normalize_text("".join(buffer))
+    buffer.clear()
+    if text:
+        yield text
 
 
 _TAG_NAMES: dict = {}  # element.tag -> tag_name (a few hundred distinct tags in any crawl)
