@@ -15,13 +15,11 @@ files again, and identical lines are merged into one, so that is harmless.
 
 from __future__ import annotations
 
-import argparse
 import fcntl
 import heapq
 import json
 import logging
 import os
-import sys
 import tempfile
 import zlib
 from contextlib import ExitStack, contextmanager
@@ -207,30 +205,3 @@ def _index_lock(lock_path: Path):
             yield
         finally:
             fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
-
-
-def main_index(argv: list[str] | None = None) -> int:
-    """``rusislam-archive index ARCHIVE_DIR [--rebuild]``."""
-    parser = argparse.ArgumentParser(
-        prog="rusislam-archive index",
-        description="Write or update ARCHIVE_DIR/indexes/index.cdxj, the CDXJ index of the archive's "
-                    "WARC files (pywb, ReplayWeb.page). Only WARC files not indexed yet are read.",
-    )
-    parser.add_argument("archive_dir", type=Path, help="the crawl's ARCHIVE_DIR (holding warc/)")
-    parser.add_argument("--rebuild", action="store_true", help="index every WARC file again")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    try:
-        update = update_index(args.archive_dir, rebuild=args.rebuild)
-    except (CdxjIndexError, OSError) as error:
-        print(f"rusislam-archive index: {error}", file=sys.stderr)
-        return 2
-    if update.rebuilt_because == "no index yet":
-        print("created the index")
-    elif update.rebuilt_because:
-        print(f"rebuilt the index ({update.rebuilt_because})")
-    print(f"{update.index_path}: {update.line_count} lines; "
-          f"{len(update.indexed_files)} WARC file(s) indexed now, {len(update.failed_files)} failed")
-    for name in update.failed_files:
-        print(f"not indexed (damaged?): {name}", file=sys.stderr)
-    return 1 if update.failed_files else 0

@@ -17,12 +17,10 @@ Written as ``OUTPUT.partial`` and renamed when complete, so a package under its 
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
 import os
-import sys
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -168,28 +166,3 @@ def _zip_time(moment: datetime) -> tuple[int, int, int, int, int, int]:
     """Zip entries hold local-less DOS times from 1980 on; UTC is used."""
     moment = max(moment.astimezone(timezone.utc), datetime(1980, 1, 1, tzinfo=timezone.utc))
     return moment.timetuple()[:6]
-
-
-def main_wacz(argv: list[str] | None = None) -> int:
-    """``rusislam-archive wacz ARCHIVE_DIR -o site.wacz [--title TITLE]``."""
-    parser = argparse.ArgumentParser(
-        prog="rusislam-archive wacz",
-        description="Package ARCHIVE_DIR as a WACZ file (WARCs, CDXJ index, article pages) for "
-                    "ReplayWeb.page and other WACZ readers.",
-    )
-    parser.add_argument("archive_dir", type=Path, help="the crawl's ARCHIVE_DIR (holding warc/ and articles/)")
-    parser.add_argument("-o", "--output", required=True, type=Path, help="the .wacz file to write")
-    parser.add_argument("--title", help="title shown by WACZ readers (default: from the directory name)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    if args.output.suffix != ".wacz":
-        print(f"rusislam-archive wacz: {args.output}: the output name must end in .wacz", file=sys.stderr)
-        return 2
-    try:
-        summary = build_wacz(args.archive_dir, args.output, title=args.title)
-    except (WaczError, OSError) as error:
-        print(f"rusislam-archive wacz: {error}", file=sys.stderr)
-        return 2
-    print(f"{summary.path}: {len(summary.warc_files)} WARC file(s), {summary.index_lines} index lines, "
-          f"{summary.pages} article pages")
-    return 0

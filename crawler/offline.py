@@ -36,13 +36,11 @@ No Scrapy here: only ``archive.reader`` and ``crawler.extract``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import multiprocessing
 import os
 import re
-import sys
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -379,54 +377,3 @@ def extract_to_jsonl(warc_paths: Iterable[str | os.PathLike], output: str | os.P
                                        summary=summary):
             writer.write_line(line)
     return summary
-
-
-def main_extract(argv: list[str] | None = None) -> int:
-    """``rusislam-archive extract WARC... -o articles.jsonl [--jobs N] [--site NAME] [--base-url URL]``."""
-    parser = argparse.ArgumentParser(
-        prog="rusislam-archive extract",
-        description="Re-extract article records from WARC files with the crawl's extraction code, "
-                    "without fetching anything.",
-    )
-    parser.add_argument("warcs", nargs="+", type=Path,
-                        help="WARC files, or directories whose *.warc.gz files are read (e.g. ARCHIVE_DIR/warc)")
-    parser.add_argument("-o", "--output", required=True, type=Path, help="JSON Lines file to write")
-    parser.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
-    parser.add_argument("--jobs", "-j", type=int, default=1, help="extraction processes (default 1)")
-    parser.add_argument("--site", default=DEFAULT_SITE, help="site name (config/sites/NAME.yaml) or YAML path")
-    parser.add_argument("--base-url", help="the mirror origin the WARC files were crawled from "
-                                           "(default: inferred from each record's URL)")
-    parser.add_argument("--max-size", type=int, default=EXTRACT_MAXSIZE,
-                        help="pages larger than this many bytes (decoded) are not extracted; the crawl's "
-                             f"EXTRACT_MAXSIZE, {EXTRACT_MAXSIZE} unless the crawl was given another (0: no limit)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-
-    def fail(message: str) -> int:
-        print(f"rusislam-archive extract: {message}", file=sys.stderr)
-        return 2
-
-    if args.jobs < 1:
-        return fail(f"--jobs must be at least 1, got {args.jobs}")
-    if args.max_size < 0:
-        return fail(f"--max-size must be 0 or more, got {args.max_size}")
-    missing = [str(path) for path in args.warcs if not path.exists()]
-    if missing:
-        return fail(f"no such WARC file or directory: {', '.join(missing)}")
-    if args.output.exists() and args.output.stat().st_size and not args.overwrite:
-        return fail(f"{args.output} exists; pass --overwrite to replace it")
-    try:
-        extractor = OfflineExtractor(args.site, args.base_url)  # fail early on a bad config or base URL
-    except (ConfigError, OSError, ValueError) as error:
-        return fail(str(error))
-    if args.output.exists():
-        args.output.unlink()
-    summary = extract_to_jsonl(args.warcs, args.output, extractor.site, base_url=args.base_url, jobs=args.jobs,
-                               max_size=args.max_size)
-    print(f"{args.output}: {summary.articles} article records from {summary.responses} responses in "
-          f"{len(summary.files)} WARC file(s); {summary.duplicates} duplicate(s) in a run and "
-          f"{summary.unchanged} unchanged article(s) dropped, "
-          f"{summary.failed} extraction failure(s)", file=sys.stderr)
-    if not summary.files:
-        return fail("no WARC records read (are these WARC files?)")
-    return 0

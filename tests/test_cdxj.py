@@ -11,7 +11,8 @@ import surt
 from warcio.archiveiterator import ArchiveIterator
 
 import archive.cdxj as cdxj
-from archive.cdxj import INDEX_DIR_NAME, INDEX_FILE_NAME, iter_index, main_index, update_index
+from archive.cdxj import INDEX_DIR_NAME, INDEX_FILE_NAME, iter_index, update_index
+from crawler.cli import main
 from archive.warc import HttpExchange, WarcArchiveWriter, sha1_payload_digest
 from tests.archive_tools import copy_archive
 
@@ -164,7 +165,7 @@ def test_damaged_file_is_reported_left_out_and_retried(mirror_crawl, tmp_path, c
     damaged = archive_dir / "warc" / "broken-20260101000000000-00000-host-1.warc.gz"
     damaged.write_bytes(bytes(range(256)) * 8)  # neither WARC nor ARC: warcio refuses it
 
-    assert main_index([str(archive_dir)]) == 1
+    assert main(["index", str(archive_dir)]) == 1
     out = capsys.readouterr()
     assert damaged.name in out.err
     lines = list(iter_index(archive_dir / INDEX_DIR_NAME / INDEX_FILE_NAME))
@@ -173,11 +174,11 @@ def test_damaged_file_is_reported_left_out_and_retried(mirror_crawl, tmp_path, c
     assert damaged.name not in state["files"]
 
     damaged.unlink()  # once the bad file is gone, the index is complete again
-    assert main_index([str(archive_dir)]) == 0
+    assert main(["index", str(archive_dir)]) == 0
 
 
 def test_cli_refuses_a_directory_without_warc_folder(tmp_path, capsys):
-    assert main_index([str(tmp_path)]) == 2
+    assert main(["index", str(tmp_path)]) == 2
     assert "no warc/ folder" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main_index([])
+        main(["index"])

@@ -17,7 +17,8 @@ from archive.jsonl import read_jsonl
 from archive.reader import iter_responses, read_record
 from archive.warc import HttpExchange, WarcArchiveWriter
 from crawler.extract.candidates import is_text_response
-from crawler.offline import iter_article_records, main_extract, starts_run
+from crawler.cli import main
+from crawler.offline import iter_article_records, starts_run
 from tests.conftest import ROOT, run_crawl
 from tests.mirror import MirrorServer
 from tests.mirror.content import REAL_AR_ID
@@ -46,7 +47,7 @@ def _assert_same_records(offline_records: list[dict], crawl_records: dict[str, d
 def serial_output(mirror_crawl, tmp_path_factory):
     _, crawl = mirror_crawl
     output = tmp_path_factory.mktemp("offline") / "articles.jsonl"
-    assert main_extract([str(crawl.archive_dir / "warc"), "-o", str(output)]) == 0
+    assert main(["extract", str(crawl.archive_dir / "warc"), "-o", str(output)]) == 0
     return output
 
 
@@ -59,7 +60,7 @@ def test_offline_records_equal_the_crawl_records(mirror_crawl, serial_output):
 def test_jobs_2_give_the_same_records_in_the_same_order(mirror_crawl, serial_output, tmp_path):
     _, crawl = mirror_crawl
     output = tmp_path / "parallel.jsonl"
-    assert main_extract([*map(str, crawl.warc_files), "-o", str(output), "--jobs", "2"]) == 0
+    assert main(["extract", *map(str, crawl.warc_files), "-o", str(output), "--jobs", "2"]) == 0
     _assert_same_records(list(read_jsonl(output)), _crawl_records(crawl))
     assert output.read_bytes() == serial_output.read_bytes()
 
@@ -194,14 +195,14 @@ def test_cli_refuses_bad_arguments(mirror_crawl, tmp_path, capsys):
     warc_dir = str(crawl.archive_dir / "warc")
     existing = tmp_path / "out.jsonl"
     existing.write_text('{"id": "kept"}\n')
-    assert main_extract([warc_dir, "-o", str(existing)]) == 2
+    assert main(["extract", warc_dir, "-o", str(existing)]) == 2
     assert "--overwrite" in capsys.readouterr().err and existing.read_text() == '{"id": "kept"}\n'
-    assert main_extract([warc_dir, "-o", str(tmp_path / "a.jsonl"), "--jobs", "0"]) == 2
-    assert main_extract([str(tmp_path / "missing.warc.gz"), "-o", str(tmp_path / "a.jsonl")]) == 2
-    assert main_extract([warc_dir, "-o", str(tmp_path / "a.jsonl"), "--site", "no-such-site"]) == 2
-    assert main_extract([warc_dir, "-o", str(tmp_path / "a.jsonl"), "--base-url", "not a url"]) == 2
+    assert main(["extract", warc_dir, "-o", str(tmp_path / "a.jsonl"), "--jobs", "0"]) == 2
+    assert main(["extract", str(tmp_path / "missing.warc.gz"), "-o", str(tmp_path / "a.jsonl")]) == 2
+    assert main(["extract", warc_dir, "-o", str(tmp_path / "a.jsonl"), "--site", "no-such-site"]) == 2
+    assert main(["extract", warc_dir, "-o", str(tmp_path / "a.jsonl"), "--base-url", "not a url"]) == 2
     assert not (tmp_path / "a.jsonl").exists()
-    assert main_extract([warc_dir, "-o", str(existing), "--overwrite"]) == 0
+    assert main(["extract", warc_dir, "-o", str(existing), "--overwrite"]) == 0
     assert '"kept"' not in existing.read_text()
 
 

@@ -12,7 +12,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.jsonl import read_jsonl
-from archive.wacz import WACZ_VERSION, build_wacz, main_wacz
+from archive.wacz import WACZ_VERSION, build_wacz
+from crawler.cli import main
 from tests.archive_tools import copy_archive, tool_command
 
 pytest_plugins = ["tests.archive_fixtures"]  # the session's mirror crawl: fixture mirror_crawl
@@ -23,7 +24,7 @@ def package(mirror_crawl, tmp_path_factory):
     _, crawl = mirror_crawl
     archive_dir = copy_archive(crawl, tmp_path_factory.mktemp("wacz") / "archive")
     output = archive_dir.parent / "site.wacz"
-    assert main_wacz([str(archive_dir), "-o", str(output), "--title", "Test mirror"]) == 0
+    assert main(["wacz", str(archive_dir), "-o", str(output), "--title", "Test mirror"]) == 0
     return archive_dir, output
 
 
@@ -107,10 +108,10 @@ def test_wacz_validate_accepts_the_package_and_rejects_a_tampered_one(package, t
 
 def test_cli_refuses_bad_arguments(tmp_path, capsys):
     (tmp_path / "empty" / "warc").mkdir(parents=True)
-    assert main_wacz([str(tmp_path / "empty"), "-o", str(tmp_path / "x.wacz")]) == 2
+    assert main(["wacz", str(tmp_path / "empty"), "-o", str(tmp_path / "x.wacz")]) == 2
     assert "no finished WARC file" in capsys.readouterr().err
-    assert main_wacz([str(tmp_path / "nowhere"), "-o", str(tmp_path / "x.wacz")]) == 2
-    assert main_wacz([str(tmp_path / "empty"), "-o", str(tmp_path / "x.zip")]) == 2
+    assert main(["wacz", str(tmp_path / "nowhere"), "-o", str(tmp_path / "x.wacz")]) == 2
+    assert main(["wacz", str(tmp_path / "empty"), "-o", str(tmp_path / "x.zip")]) == 2
     assert not list(tmp_path.glob("*.wacz*"))
 
 
