@@ -1,4 +1,4 @@
-"""Downloader middlewares: WARC capture, robots.txt Crawl-delay, retries with backoff."""
+"""Downloader middlewares: WARC capture, robots.txt Crawl-delay, retries with backoff, offline cookies."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ from http import HTTPStatus
 from typing import NamedTuple
 
 from scrapy import signals
+from scrapy.downloadermiddlewares import cookies as scrapy_cookies
+from scrapy.downloadermiddlewares.cookies import CookiesMiddleware
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request
 from scrapy.utils.defer import maybe_deferred_to_future
+from tldextract import TLDExtract
 from twisted.internet.task import deferLater
 
 from archive import __version__
@@ -346,3 +349,22 @@ def _retry_after_seconds(value: bytes | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)
+
+
+class OfflineCookiesMiddleware(CookiesMiddleware):
+    """Scrapy's cookies, with the public suffix list taken from the copy tldextract ships.
+
+    Scrapy checks each cookie's domain against the public suffix list through a module-level
+    ``TLDExtract()`` built with tldextract's defaults: on the first Set-Cookie it downloads the
+    list from publicsuffix.org and caches it in ``~/.cache/python-tldextract``, traffic that leaves
+    the site and a file outside ARCHIVE_DIR. The bundled snapshot, without a cache, answers the
+    same question (is this domain a public suffix?) offline.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        scrapy_cookies._split_domain = OFFLINE_SUFFIX_LIST
+        return super().from_crawler(crawler)
+
+
+OFFLINE_SUFFIX_LIST = TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)

@@ -1,8 +1,9 @@
-"""robots.txt parser that also keeps what a crawler of the site needs from it.
+"""robots.txt: a parser that keeps what a crawler of the site needs, and a middleware that obeys it
+from the first request.
 
-Scrapy's Protego parser answers allow/deny and Crawl-delay; this one also keeps the
-Sitemap URLs, the Yandex ``Clean-param`` names (query parameters that never change a
-page) and a digest of the file (the rules a finished run's sitemap reading depended on).
+Scrapy's Protego parser answers allow/deny and Crawl-delay; ``SiteRobotsParser`` also keeps the
+Sitemap URLs, the Yandex ``Clean-param`` rules (query parameters that never change a page, per
+path prefix) and a digest of the file (the rules a finished run's sitemap reading depended on).
 The spider reads them from the ``robots_parsed`` signal.
 """
 
@@ -10,9 +11,14 @@ from __future__ import annotations
 
 import hashlib
 
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.robotstxt import ProtegoRobotParser, decode_robotstxt
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 from crawler.extract.urls import parse_clean_params
+
 
 class SiteRobotsParser(ProtegoRobotParser):
     def __init__(self, robotstxt_body: bytes, spider=None):
@@ -21,3 +27,33 @@ class SiteRobotsParser(ProtegoRobotParser):
         self.sitemaps: list[str] = list(self.rp.sitemaps)
         self.clean_params: list[str] = parse_clean_params(text)
         self.digest = hashlib.sha1(robotstxt_body).hexdigest()
+
+
+class RobotsTxtFirstMiddleware(RobotsTxtMiddleware):
+    """Scrapy's RobotsTxtMiddleware, with every request that waits for robots.txt given the parser.
+
+    In Scrapy 2.19 the requests that arrive while robots.txt is being fetched all await one
+    Deferred; the first waiter's callback consumes its result and the others receive None, which
+    the middleware takes for "no robots.txt": they are allowed, whatever the file says (the start
+    requests of a crawl, so ``Disallow: /`` still let the listings and the sitemap through). Here
+    each waiter gets its own Deferred, fired with the parser (or None when robots.txt could not be
+    fetched, as upstream).
+    """
+
+    async def robot_parser(self, request):
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if isinstance(pending, Deferred):
+            return await maybe_deferred_to_future(_waiter(pending))
+        return await super().robot_parser(request)
+
+
+def _waiter(shared: Deferred) -> Deferred:
+    """A Deferred fired with ``shared``'s result, which stays in place for the next waiter."""
+    own: Deferred = Deferred()
+
+    def hand_over(result):
+        own.callback(result)
+        return result
+
+    shared.addCallback(hand_over)
+    return own

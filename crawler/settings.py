@@ -57,10 +57,16 @@ DOWNLOAD_HANDLERS = {
     "https": "crawler.handlers.ArchivingHTTPDownloadHandler",
 }
 DOWNLOADER_MIDDLEWARES = {
+    # Every request, the start requests included, waits for robots.txt and is checked against it.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.RobotsTxtFirstMiddleware": 100,
     # First on the way out: nothing leaves the crawl origin and allowed paths, not even a redirect.
     "crawler.middlewares.SiteScopeMiddleware": 40,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # Cookies without the public suffix list download (and its cache in ~/.cache).
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "crawler.middlewares.OfflineCookiesMiddleware": 700,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.LoggingRedirectMiddleware": 600,
     # Nearest the downloader: sees every response exactly as received, before

@@ -1,18 +1,45 @@
-"""Shared fixtures: the site mirror on 127.0.0.1 and a helper that runs the real crawl."""
+"""Shared fixtures: the site mirror on 127.0.0.1, a helper that runs the real crawl, and the
+network guard: no test, and no process a test starts, reaches any host but loopback."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from crawler import netguard
 from tests.mirror import MirrorServer
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Loopback-only mode (crawler/netguard.py) for this process and, through the environment, for
+# every process the tests start that imports ``crawler`` (crawls, the command line, workers).
+# Refused accesses are appended to this file; each test fails if it holds any after the test.
+NETWORK_GUARD_LOG = Path(tempfile.mkdtemp(prefix="rusislam-netguard-")) / "refused.log"
+os.environ[netguard.ENVIRONMENT_VARIABLE] = str(NETWORK_GUARD_LOG)
+netguard.install(str(NETWORK_GUARD_LOG))
+
+
+def refused_network_accesses() -> list[str]:
+    """The accesses the guard refused since the last call (the log is emptied)."""
+    try:
+        lines = NETWORK_GUARD_LOG.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    NETWORK_GUARD_LOG.unlink()
+    return lines
+
+
+@pytest.fixture(autouse=True)
+def loopback_only():
+    yield  # a module-scoped fixture's accesses show at the end of the first test that uses it
+    refused = refused_network_accesses()
+    assert not refused, "network access outside loopback:\n" + "\n".join(refused)
 
 # Fast settings for crawling the local mirror; politeness is tested separately.
 FAST = {
@@ -40,12 +67,12 @@ class CrawlResult:
 
 
 def run_crawl(archive_dir: Path, *args: str, spider: str = "rusislam", settings: dict | None = None,
-              timeout: float = 240) -> CrawlResult:
+              timeout: float = 240, env: dict | None = None) -> CrawlResult:
     """`scrapy crawl SPIDER ARGS -s ARCHIVE_DIR=...` in a subprocess, as a user runs it."""
     command = [sys.executable, "-m", "scrapy", "crawl", spider, *args, "-s", f"ARCHIVE_DIR={archive_dir}"]
     for name, value in {**FAST, **(settings or {})}.items():
         command += ["-s", f"{name}={value}"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     return CrawlResult(proc.returncode, proc.stdout + proc.stderr, archive_dir)
 

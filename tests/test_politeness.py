@@ -15,6 +15,7 @@ from crawler.middlewares import BackoffRetryMiddleware
 from crawler.spiders.rusislam import RusislamSpider
 from tests.conftest import run_crawl
 from tests.mirror import MirrorServer
+from tests.mirror.faults import FaultMirrorServer, robots_file
 
 
 def test_crawl_delay_from_robots_txt_spaces_requests(tmp_path):
@@ -70,3 +71,27 @@ def test_retry_after_wins_over_backoff(retry_mw):
     assert 18 <= delay <= 20
     assert retry_mw.backoff_delay(1, _response({"Retry-After": "3600"})) == 30.0  # capped
     assert retry_mw.backoff_delay(2, _response({"Retry-After": "soon"})) == 4.0  # unparsable: backoff
+
+
+# --- robots.txt from the first request (B2) ---------------------------------------------------------
+def _crawl_behind_robots(tmp_path, robots: str, *args: str, settings: dict | None = None):
+    with FaultMirrorServer() as mirror:
+        mirror.add_fault("/robots.txt", robots_file(robots))
+        result = run_crawl(tmp_path / "archive", "-a", f"base_url={mirror.base_url}", *args, settings=settings)
+        assert result.returncode == 0, result.log[-3000:]
+        return result, mirror.requested_paths()
+
+
+def test_disallow_all_lets_no_request_but_robots_txt_through(tmp_path):
+    # four start requests (three listings, the sitemap) wait together for robots.txt
+    result, paths = _crawl_behind_robots(tmp_path, "User-agent: *\nDisallow: /\n")
+    assert paths == ["/robots.txt"]
+    assert "robotstxt/forbidden" in result.log
+
+
+def test_a_path_rule_holds_for_every_start_request(tmp_path):
+    robots = "User-agent: *\nDisallow: /en/novosti/\nDisallow: /ar/\n"
+    result, paths = _crawl_behind_robots(tmp_path, robots)
+    assert paths[0] == "/robots.txt" and paths.count("/robots.txt") == 1
+    assert not [p for p in paths if p.startswith(("/en/novosti/", "/ar/"))], paths
+    assert "/sitemap.xml" in paths and "/novosti/" in paths  # the rest of the site was crawled

@@ -12,6 +12,7 @@ import os
 import re
 import resource
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,10 +27,11 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.extract.siteconfig import load_site_config
 from crawler.extract.urls import SiteUrls
-from tests.conftest import FAST, ROOT
+from crawler.netguard import NetworkGuardError
+from tests.conftest import FAST, ROOT, refused_network_accesses, run_crawl
 from tests.mirror import MirrorServer
 from tests.mirror.faults import (
-    MARKER, FaultMirrorServer, Hang, Reset, ShortBody, Trickle, install_hostile_links,
+    MARKER, FaultMirrorServer, Hang, Reset, ShortBody, Trickle, install_hostile_links, robots_file,
 )
 
 MiB = 1024 * 1024
@@ -369,6 +371,45 @@ def test_no_file_outside_archive_dir_and_no_file_name_from_a_url(fault_crawl):
         assert MARKER not in name and "passwd" not in name, name
         if path.is_file():
             assert allowed.match(name), f"unexpected file {name}"
+
+
+def test_a_cookie_costs_no_traffic_off_site_and_no_file_outside_archive_dir(tmp_path):
+    # Scrapy checks a cookie's domain with tldextract, which by default downloads the public suffix
+    # list and caches it in ~/.cache/python-tldextract (B9)
+    home = tmp_path / "home"
+    home.mkdir()
+    with FaultMirrorServer() as mirror:
+        robots = robots_file(mirror.site.robots_txt(mirror.base_url))
+        robots.page.headers.append(("Set-Cookie", "PHPSESSID=b9cookie; path=/; HttpOnly"))
+        mirror.add_fault("/robots.txt", robots)
+        caches = {"HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"), "TLDEXTRACT_CACHE": str(home / "tld")}
+        result = run_crawl(tmp_path / "archive", "-a", f"base_url={mirror.base_url}", "-a", "languages=en",
+                           settings={"CLOSESPIDER_PAGECOUNT": "5"}, env=caches)
+        assert result.returncode == 0, result.log[-3000:]
+        assert refused_network_accesses() == []
+        assert [p for p in home.rglob("*")] == []
+        later = [r for r in mirror.requests if r.path != "/robots.txt"]
+        assert later and all(r.header("Cookie") == "PHPSESSID=b9cookie" for r in later)  # cookies still work
+
+
+def test_the_network_guard_refuses_any_host_but_loopback():
+    with pytest.raises(NetworkGuardError):
+        socket.getaddrinfo("example.org", 80)
+    with pytest.raises(NetworkGuardError):
+        socket.create_connection(("192.0.2.1", 80), timeout=1)  # TEST-NET-1: never routed
+    refused = refused_network_accesses()
+    assert len(refused) == 2 and "example.org" in refused[0] and "192.0.2.1" in refused[1]
+    with MirrorServer() as mirror:  # loopback stays open
+        socket.create_connection(("127.0.0.1", mirror.port), timeout=5).close()
+        socket.getaddrinfo("localhost", mirror.port)
+
+
+def test_the_network_guard_fires_in_the_crawls_the_tests_start(tmp_path):
+    result = run_crawl(tmp_path / "archive", "-a", "base_url=http://guard-check.invalid:81", "-a", "languages=en",
+                       settings={"RETRY_TIMES": "0"})
+    refused = refused_network_accesses()
+    assert refused and all("guard-check.invalid" in line for line in refused), refused
+    assert "No response for http://guard-check.invalid:81/robots.txt" in result.log  # refused before any lookup
 
 
 # --- DNS failure ---------------------------------------------------------------------------------

@@ -203,6 +203,11 @@ def gzip_bomb(inflated_size: int, member_size: int = 16 * 1024 * 1024) -> Respon
                         compressible=False))
 
 
+def robots_file(text: str) -> Respond:
+    """A robots.txt of the test's own (the mirror's lists its usual rules)."""
+    return Respond(Page(200, "OK", text.encode("utf-8"), "text/plain; charset=UTF-8", compressible=False))
+
+
 def html_page(body: bytes, content_type: str = "text/html; charset=UTF-8") -> Respond:
     return Respond(Page(200, "OK", body, content_type, compressible=False))
 
