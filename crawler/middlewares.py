@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
@@ -247,10 +248,18 @@ class LoggingRedirectMiddleware(RedirectMiddleware):
 
 
 class RobotsCrawlDelayMiddleware:
-    """Applies robots.txt Crawl-delay, which Scrapy reads but does not enforce.
+    """Applies robots.txt Crawl-delay, which Scrapy reads but does not enforce, up to ROBOTSTXT_CRAWL_DELAY_MAX.
 
-    AutoThrottle re-computes a slot's delay on every response; this middleware
-    runs after it and keeps the delay at or above the Crawl-delay of the host.
+    The Crawl-delay is the shortest wait between two requests to the host. A download slot waits
+    its delay randomised by +/- jitter; a slot of a host with a Crawl-delay gets the larger of its
+    delay and the Crawl-delay, and a jitter narrowed so that the shortest wait is the Crawl-delay:
+    none when the delay is the Crawl-delay itself, so the mean wait is the Crawl-delay (raising
+    the delay to Crawl-delay / (1 - jitter) instead would make it twice that on average).
+    AutoThrottle sets a slot's delay on every response (``response_downloaded``, before the slot
+    sends its next request): this middleware, connected after it, re-applies the floor on the same
+    signal, and on every request reaching the downloader (a slot made anew starts at DOWNLOAD_DELAY).
+    A Crawl-delay above ROBOTSTXT_CRAWL_DELAY_MAX (a file asking for one request an hour) is capped,
+    with a warning: obeyed as written, a recurring run would never finish.
     """
 
     def __init__(self, crawler):
@@ -258,8 +267,12 @@ class RobotsCrawlDelayMiddleware:
             raise NotConfigured
         self.crawler = crawler
         self.user_agent = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings.get("USER_AGENT")
+        self.max_delay = crawler.settings.getfloat("ROBOTSTXT_CRAWL_DELAY_MAX")
+        self.jitter = crawler.settings.getfloat("DOWNLOAD_DELAY_JITTER")
         self.delays: dict[str, float] = {}
         crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
+        crawler.signals.connect(self.keep_floor, signal=signals.response_downloaded)
+        crawler.signals.connect(self.keep_floor, signal=signals.request_reached_downloader)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -267,26 +280,30 @@ class RobotsCrawlDelayMiddleware:
 
     def robots_parsed(self, robotparser, request):
         delay = robotparser.crawl_delay(self.user_agent)
-        if delay:
-            slot = self.crawler.engine.downloader.get_slot_key(request)
-            self.delays[slot] = float(delay)
-            logger.info("robots.txt Crawl-delay for %s: %.1f s", slot, delay)
-            self._apply(slot)
+        if delay is None or math.isnan(delay) or delay <= 0:
+            return
+        slot = self.crawler.engine.downloader.get_slot_key(request)
+        if delay > self.max_delay:
+            logger.warning("robots.txt Crawl-delay for %s is %g s: waiting %g s between requests instead "
+                           "(ROBOTSTXT_CRAWL_DELAY_MAX)", slot, delay, self.max_delay)
+            self.crawler.stats.inc_value("robotstxt/crawl_delay_capped")
+            delay = self.max_delay
+        self.delays[slot] = float(delay)
+        logger.info("robots.txt Crawl-delay for %s: %.1f s", slot, delay)
+        self._apply(slot)
+
+    def keep_floor(self, request, **_kwargs) -> None:
+        key = request.meta.get("download_slot")
+        if key in self.delays:
+            self._apply(key)
 
     def _apply(self, key: str) -> None:
         slot = self.crawler.engine.downloader.slots.get(key)
         if slot is None:
             return
-        # The slot randomises its delay by +/- jitter: keep even the shortest wait at the floor.
-        floor = self.delays[key] / max(1.0 - slot.jitter, 0.1)
-        if slot.delay < floor:
-            slot.delay = floor
-
-    def process_response(self, request, response):
-        key = request.meta.get("download_slot")
-        if key in self.delays:
-            self._apply(key)
-        return response
+        floor = self.delays[key]
+        slot.delay = max(slot.delay, floor)
+        slot.jitter = min(self.jitter, 1.0 - floor / slot.delay)
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

@@ -26,6 +26,8 @@ SITEMAP_PENDING_REQUESTS = 200
 # --- politeness ------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
 ROBOTSTXT_PARSER = "crawler.robots.SiteRobotsParser"
+# A robots.txt Crawl-delay is obeyed up to this many seconds (a warning says when it is capped).
+ROBOTSTXT_CRAWL_DELAY_MAX = 30.0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0
 AUTOTHROTTLE_MAX_DELAY = 60.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -18,17 +19,39 @@ from tests.mirror import MirrorServer
 from tests.mirror.faults import FaultMirrorServer, robots_file
 
 
-def test_crawl_delay_from_robots_txt_spaces_requests(tmp_path):
-    with MirrorServer(crawl_delay=0.25) as mirror:
+@pytest.mark.parametrize("autothrottle", ["0", "1"], ids=["fixed-delay", "autothrottle"])
+def test_crawl_delay_from_robots_txt_spaces_requests(tmp_path, autothrottle):
+    delay = 0.25
+    with MirrorServer(crawl_delay=delay) as mirror:
         result = run_crawl(tmp_path / "archive", "-a", f"base_url={mirror.base_url}", "-a", "languages=en",
-                           settings={"CLOSESPIDER_PAGECOUNT": "6", "CONCURRENT_REQUESTS_PER_DOMAIN": "2"})
+                           settings={"CLOSESPIDER_PAGECOUNT": "8", "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
+                                     "AUTOTHROTTLE_ENABLED": autothrottle, "AUTOTHROTTLE_START_DELAY": "0"})
         assert result.returncode == 0, result.log[-2000:]
         assert "robots.txt Crawl-delay" in result.log
-        times = [r.time for r in mirror.requests if r.path != "/robots.txt"]
-        assert len(times) >= 4
-        gaps = [b - a for a, b in zip(times, times[1:])]
-        # the first request after robots.txt may leave at once; every later one waits the Crawl-delay
-        assert min(gaps[1:]) >= 0.24, gaps
+        gaps = _gaps_after_robots_txt(mirror)
+        assert len(gaps) >= 5
+        # the first request after robots.txt may leave at once; every later one waits the Crawl-delay,
+        # and on average not much more (the crawl's own work adds a little; a floor of
+        # Crawl-delay / (1 - jitter), as before, made the mean twice the Crawl-delay)
+        assert min(gaps[1:]) >= delay - 0.01, gaps
+        assert sum(gaps[1:]) / len(gaps[1:]) <= 1.5 * delay, gaps
+
+
+def test_a_huge_crawl_delay_is_capped_with_a_warning(tmp_path):
+    cap = 0.3
+    with MirrorServer(crawl_delay=3600) as mirror:
+        result = run_crawl(tmp_path / "archive", "-a", f"base_url={mirror.base_url}", "-a", "languages=en",
+                           settings={"CLOSESPIDER_PAGECOUNT": "6", "ROBOTSTXT_CRAWL_DELAY_MAX": str(cap)}, timeout=60)
+        assert result.returncode == 0, result.log[-2000:]
+        assert re.search(r"WARNING: robots.txt Crawl-delay for 127.0.0.1 is 3600 s: waiting 0.3 s", result.log)
+        gaps = _gaps_after_robots_txt(mirror)
+        assert len(gaps) >= 4 and min(gaps[1:]) >= cap - 0.01, gaps
+        assert sum(gaps[1:]) / len(gaps[1:]) <= 1.5 * cap, gaps
+
+
+def _gaps_after_robots_txt(mirror) -> list[float]:
+    times = [r.time for r in mirror.requests if r.path != "/robots.txt"]
+    return [b - a for a, b in zip(times, times[1:])]
 
 
 def _spider_settings(cmdline: dict | None = None):
