@@ -100,7 +100,8 @@ def test_retry_after_wins_over_backoff(retry_mw):
 def _crawl_behind_robots(tmp_path, robots: str, *args: str, settings: dict | None = None):
     with FaultMirrorServer() as mirror:
         mirror.add_fault("/robots.txt", robots_file(robots))
-        result = run_crawl(tmp_path / "archive", "-a", f"base_url={mirror.base_url}", *args, settings=settings)
+        result = run_crawl(tmp_path / "archive", "-a", f"base_url={mirror.base_url}", *args, settings=settings,
+                           timeout=120)
         assert result.returncode == 0, result.log[-3000:]
         return result, mirror.requested_paths()
 
@@ -118,3 +119,16 @@ def test_a_path_rule_holds_for_every_start_request(tmp_path):
     assert paths[0] == "/robots.txt" and paths.count("/robots.txt") == 1
     assert not [p for p in paths if p.startswith(("/en/novosti/", "/ar/"))], paths
     assert "/sitemap.xml" in paths and "/novosti/" in paths  # the rest of the site was crawled
+
+
+def test_hostile_clean_param_lines_neither_stall_the_crawl_nor_fold_listing_pages(tmp_path):
+    # B4: a path-scoped rule applied site-wide, "*" read as a wildcard and our own pagination parameter
+    # cleaned folded every listing page onto page 1; B3: 200,000 names blocked the reactor for hours
+    with MirrorServer() as site_mirror:
+        robots = site_mirror.site.robots_txt(site_mirror.base_url)
+        listing = site_mirror.site.listing_paths("en")
+    robots += ("Clean-param: PAGEN_1 /search/\nClean-param: *\nClean-param: PAGEN_1\n"
+               "Clean-param: " + "&".join(f"p{i}" for i in range(200_000)) + " /en/\n")
+    result, paths = _crawl_behind_robots(tmp_path, robots, "-a", "languages=en", "-a", "full=1")
+    assert set(listing) <= set(paths), paths
+    assert "robots.txt lists more than 1000 Clean-param names" in result.log

@@ -82,6 +82,9 @@ class SiteConfig:
     source_aliases: dict[str, tuple[str, ...]]
     # The origin the configuration names; differs from `origin` when crawling a mirror.
     site_origin: str = ""
+    # Query parameters that make an article page another article; any other is folded away
+    # (`?sort=2` on an article is the same article).
+    article_params: tuple[str, ...] = ()
 
     def with_origin(self, base_url: str) -> SiteConfig:
         """The same site served from another origin (a mirror or a test server)."""
@@ -95,7 +98,7 @@ class SiteConfig:
 
 
 _TOP_KEYS = {
-    "name", "title", "origin", "origin_aliases", "languages", "article_url_pattern",
+    "name", "title", "origin", "origin_aliases", "languages", "article_url_pattern", "article_params",
     "listing_url_pattern", "pagination_param", "follow_url_patterns", "sitemaps", "deny_paths", "tracking_params",
     "politeness", "warc", "extract", "sources_file",
 }
@@ -207,6 +210,7 @@ class _SiteParser:
             extract=self.extract_rules(),
             source_aliases=load_source_aliases(sources_path),
             site_origin=origin,
+            article_params=tuple(self.str_list("article_params", [])),
         )
 
     def required(self, key: str) -> Any:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import logging
 import posixpath
 import re
 from collections.abc import Iterable
@@ -21,6 +22,8 @@ from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 from .siteconfig import SiteConfig
+
+log = logging.getLogger(__name__)
 
 _REPEATED_SLASHES = re.compile(r"/{2,}")
 # Every page links the same menus and sidebars, and each link is looked at several times per
@@ -50,15 +53,74 @@ def normalize_path(path: str) -> str:
     return quote(unquote(path, errors="surrogateescape"), safe=_PATH_SAFE.replace("%", ""), errors="surrogateescape")
 
 
-_CLEAN_PARAM = re.compile(r"^\s*clean-param\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+# A robots.txt Clean-param line: ``Clean-param: p1&p2&... [path prefix]``. A line is read once, in
+# linear time; past CLEAN_PARAM_MAX_RULES names (a hostile file lists hundreds of thousands) the rest
+# is ignored, with a warning: each name is looked up for every link of every page.
+_CLEAN_PARAM = re.compile(r"^[ \t]*clean-param[ \t]*:[ \t]*([^\s#]+)(?:[ \t]+([^\s#]+))?", re.IGNORECASE | re.MULTILINE)
+CLEAN_PARAM_MAX_RULES = 1000
+_NAME = re.compile(r"[^&]+")
+_CLEAN_PARAM_MAX_PREFIX = 512  # characters of a path prefix kept
 
 
-def parse_clean_params(robots_text: str) -> list[str]:
-    """Parameter names of every robots.txt ``Clean-param: p1&p2 [path]`` line (applied site-wide)."""
-    names: list[str] = []
+def parse_clean_params(robots_text: str, max_rules: int = CLEAN_PARAM_MAX_RULES) -> list[str]:
+    """The rules of every robots.txt ``Clean-param: p1&p2 [prefix]`` line, one per name: ``"name"``
+    (every path) or ``"name prefix"`` (paths starting with ``prefix``, where ``*`` stands for any
+    characters, as Yandex reads it). A name is a parameter's name, never a pattern: ``*`` is a
+    parameter named ``*``. At most ``max_rules`` rules, each once, in the file's order."""
+    rules: dict[str, None] = {}
     for match in _CLEAN_PARAM.finditer(robots_text):
-        names.extend(name for name in match.group(1).split("&") if name and name not in names)
-    return names
+        names, prefix = match.group(1), match.group(2)
+        suffix = f" {prefix[:_CLEAN_PARAM_MAX_PREFIX]}" if prefix and prefix != "/" else ""
+        for name in (found.group() for found in _NAME.finditer(names)):  # lazily: a line may hold 10^5 names
+            if len(rules) >= max_rules:
+                log.warning("robots.txt lists more than %d Clean-param names: the rest are ignored", max_rules)
+                return list(rules)
+            rules.setdefault(name + suffix, None)
+    return list(rules)
+
+
+class _UrlRules:
+    """What decides a page's identity: the site's origins, the query parameters that never make a
+    page (tracking globs from the site YAML, Clean-param rules from robots.txt, per path prefix,
+    never the pagination parameter) and the parameters that make an article page another article.
+
+    The memoised URL forms below are keyed by a rules object (hashed by identity: cheap however
+    many Clean-param rules there are); a ``SiteUrls`` makes a new one when it learns new rules."""
+
+    def __init__(self, site: SiteConfig, identity_origin: str, own_origins: frozenset[str], clean_params: Iterable[str]):
+        self.identity_origin = identity_origin
+        self.own_origins = own_origins
+        self.tracking = tuple(site.tracking_params)
+        self.kept = site.pagination_param
+        self.article_pattern = site.article_url_pattern
+        self.article_params = frozenset(site.article_params)
+        self.clean: dict[str, list[re.Pattern[str] | None]] = {}  # name -> path prefixes (None: every path)
+        for rule in clean_params:
+            name, _, prefix = rule.partition(" ")
+            self.clean.setdefault(name, []).append(_prefix_pattern(prefix) if prefix else None)
+
+    def kept_params(self, path: str, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The query pairs that name the page at ``path``: on an article page only the site's
+        ``article_params`` (``?sort=2`` is the same article), elsewhere all but ignored ones."""
+        if self.article_pattern.search(unquote(path or "/")):
+            return [(k, v) for k, v in pairs if k in self.article_params]
+        return [(k, v) for k, v in pairs if not self.ignores(k, path)]
+
+    def ignores(self, name: str, path: str) -> bool:
+        if name == self.kept:
+            return False
+        prefixes = self.clean.get(name)
+        if prefixes is not None and any(prefix is None or prefix.match(path) for prefix in prefixes):
+            return True
+        return _is_tracking_param(self.tracking, name)
+
+
+@lru_cache(maxsize=256)
+def _prefix_pattern(prefix: str) -> re.Pattern[str]:
+    """A Clean-param path prefix as a pattern: literal, ``*`` any characters, ``$`` the end."""
+    anchored = prefix.endswith("$")
+    body = ".*".join(re.escape(part) for part in prefix.rstrip("$").split("*"))
+    return re.compile(body + ("$" if anchored else ""))
 
 
 def article_id_of_key(key: str) -> str:
@@ -67,7 +129,7 @@ def article_id_of_key(key: str) -> str:
 
 
 class SiteUrls:
-    """URL logic for one site; ``clean_params`` come from robots.txt Clean-param lines."""
+    """URL logic for one site; ``clean_params`` are robots.txt Clean-param rules (``parse_clean_params``)."""
 
     def __init__(self, site: SiteConfig, clean_params: Iterable[str] = ()):
         self.site = site
@@ -76,7 +138,7 @@ class SiteUrls:
         self.identity_origin = site.site_origin or site.origin
         self._own_origins = {site.origin, self.identity_origin, *site.origin_aliases}
         self._own_origins_key = frozenset(self._own_origins)
-        self._ignored_params = list(site.tracking_params)
+        self._known_clean_params: set[str] = set()
         self.add_clean_params(clean_params)
         self._language_prefixes = sorted(
             ((lang.prefix, code) for code, lang in site.languages.items()),
@@ -85,16 +147,14 @@ class SiteUrls:
         )
 
     def add_clean_params(self, params: Iterable[str]) -> None:
+        room = CLEAN_PARAM_MAX_RULES - len(self.clean_params)
         for param in params:
-            if param and param not in self.clean_params:
+            if param and param not in self._known_clean_params and room > 0:
+                self._known_clean_params.add(param)
                 self.clean_params.append(param)
-            if param and param not in self._ignored_params:
-                self._ignored_params.append(param)
-        self._identity_rules = (self.identity_origin, self._own_origins_key, tuple(self._ignored_params))
+                room -= 1
+        self._identity_rules = _UrlRules(self.site, self.identity_origin, self._own_origins_key, self.clean_params)
         self._follow_keys: dict[tuple, str | None] = {}  # see follow_key
-
-    def is_ignored_param(self, name: str) -> bool:
-        return _is_ignored_param(self._identity_rules[2], name)
 
     # --- origins -------------------------------------------------------------
     def is_own(self, url: str) -> bool:
@@ -152,7 +212,8 @@ class SiteUrls:
         pattern = self.site.listing_url_pattern
         if pattern is None or not pattern.search(self._path(url)):
             return False
-        params = {k for k, _ in parse_qsl(urlsplit(url).query) if not self.is_ignored_param(k)}
+        parts = urlsplit(url)
+        params = {k for k, _ in self._identity_rules.kept_params(parts.path, parse_qsl(parts.query))}
         return params <= ({self.site.pagination_param} if self.site.pagination_param else set())
 
     def page_kind(self, url: str) -> str:
@@ -224,17 +285,16 @@ def _crawl_url(crawl_origin: str, own_origins: frozenset[str], base: str | None,
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _identity_url(rules: tuple[str, frozenset[str], tuple[str, ...]], url: str) -> str:
-    identity_origin, own_origins, ignored = rules
+def _identity_url(rules: _UrlRules, url: str) -> str:
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_ignored_param(ignored, k)]
-    origin = identity_origin if _is_own(own_origins, url) else _origin_of(parts)
+    query = rules.kept_params(parts.path, parse_qsl(parts.query, keep_blank_values=True))
+    origin = rules.identity_origin if _is_own(rules.own_origins, url) else _origin_of(parts)
     scheme, netloc = urlsplit(origin)[:2]
     return urlunsplit((scheme, netloc, normalize_path(parts.path or "/"), urlencode(query, quote_via=quote), ""))
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _canonical_key(rules: tuple[str, frozenset[str], tuple[str, ...]], url: str) -> str:
+def _canonical_key(rules: _UrlRules, url: str) -> str:
     parts = urlsplit(_identity_url(rules, url))
     path = _REPEATED_SLASHES.sub("/", parts.path)
     if len(path) > 1:
@@ -244,7 +304,7 @@ def _canonical_key(rules: tuple[str, frozenset[str], tuple[str, ...]], url: str)
 
 
 @lru_cache(maxsize=4096)
-def _is_ignored_param(patterns: tuple[str, ...], name: str) -> bool:
+def _is_tracking_param(patterns: tuple[str, ...], name: str) -> bool:
     return any(fnmatch.fnmatchcase(name.lower(), pattern.lower()) for pattern in patterns)
 
 

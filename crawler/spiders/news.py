@@ -230,7 +230,7 @@ class NewsSiteSpider(scrapy.Spider):
         scope = (site.origin, site.site_origin, site.origin_aliases, self.languages,
                  [site.languages[code].prefix for code in self.languages], site.deny_paths,
                  getattr(site.listing_url_pattern, "pattern", None), site.pagination_param,
-                 site.tracking_params, self.urls.clean_params, self._robots_digest)
+                 site.tracking_params, site.article_params, self.urls.clean_params, self._robots_digest)
         return hashlib.sha1(repr(scope).encode("utf-8")).hexdigest()[:16]
 
     def _feed_sitemap_backlog(self, *_args, **_kwargs) -> int:
