@@ -76,9 +76,9 @@ class ExtractionPool:
             )
 
     async def read(self, body: bytes, url: str, headers: list[tuple[str, str]], *, clean_params: tuple[str, ...] = (),
-                   languages: tuple[str, ...] | None = None, extract: bool = True):
+                   languages: tuple[str, ...] | None = None, extract: bool = True, max_links: int | None = None):
         """``read_page`` of the page, in a worker when there is one (a ``PageReading``)."""
-        options = {"clean_params": clean_params, "languages": languages, "extract": extract}
+        options = {"clean_params": clean_params, "languages": languages, "extract": extract, "max_links": max_links}
         if self.executor is not None:
             try:
                 return await asyncio.wrap_future(self.executor.submit(_read_in_worker, body, url, headers, options))

@@ -23,6 +23,19 @@ LISTING_KNOWN_PAGES_BEFORE_STOP = 1
 # this many: a 10,000-entry sitemap turned into Request objects at once costs tens of MB.
 SITEMAP_PENDING_REQUESTS = 200
 
+# --- crawler traps (crawler/bounds.py) ----------------------------------------------
+PAGE_BUDGET = 0  # requests per run (robots.txt and retries not counted); 0: no limit
+PAGE_BUDGET_BY_PATTERN = {}  # {regular expression on path and query: requests per run}
+URL_MAX_PATH_DEPTH = 16  # URLs with more path segments are not fetched
+URL_MAX_SEGMENT_REPEATS = 3  # nor URLs whose path holds one segment more often than this
+# Links followed from one page; the rest are dropped, with a warning (a listing of 450,000 links).
+LINKS_PER_PAGE_MAX = 2000
+# Sitemap indexes nest at most this deep (robots.txt's or the YAML's sitemaps are depth 1); a run
+# reads at most SITEMAP_MAX_FILES sitemaps. The nested indexes of a chain cut off by the depth are
+# remembered: later runs do not request them (-a full=1 walks them again).
+SITEMAP_INDEX_MAX_DEPTH = 3
+SITEMAP_MAX_FILES = 1000
+
 # --- politeness ------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
 ROBOTSTXT_PARSER = "crawler.robots.SiteRobotsParser"
@@ -62,6 +75,7 @@ DOWNLOADER_MIDDLEWARES = {
     # Every request, the start requests included, waits for robots.txt and is checked against it.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.robots.RobotsTxtFirstMiddleware": 100,
+    "crawler.bounds.CrawlBoundsMiddleware": 110,
     # First on the way out: nothing leaves the crawl origin and allowed paths, not even a redirect.
     "crawler.middlewares.SiteScopeMiddleware": 40,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

@@ -19,6 +19,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -31,7 +32,8 @@ from crawler.netguard import NetworkGuardError
 from tests.conftest import FAST, ROOT, refused_network_accesses, run_crawl
 from tests.mirror import MirrorServer
 from tests.mirror.faults import (
-    MARKER, FaultMirrorServer, Hang, Reset, ShortBody, Trickle, install_hostile_links, robots_file,
+    MARKER, EndlessListing, FaultMirrorServer, Hang, LinkingPages, Reset, ShortBody, Trickle, html_page,
+    install_hostile_links, robots_file,
 )
 
 MiB = 1024 * 1024
@@ -410,6 +412,90 @@ def test_the_network_guard_fires_in_the_crawls_the_tests_start(tmp_path):
     refused = refused_network_accesses()
     assert refused and all("guard-check.invalid" in line for line in refused), refused
     assert "No response for http://guard-check.invalid:81/robots.txt" in result.log  # refused before any lookup
+
+
+# --- crawler traps (B5) and a listing of 450,000 links (B8) -----------------------------------------
+def _calendar_next_day(path: str) -> list[str]:
+    day = date.fromisoformat(path.rstrip("/").rsplit("/", 1)[1])
+    return [f"/en/calendar/{day + timedelta(days=1)}"]
+
+
+def _sitemap_chain_next(path: str) -> list[str]:
+    number = int(path.rsplit("=", 1)[1])
+    return [f"/sitemap-chain.xml?p={number + 1}"]
+
+
+def test_crawler_traps_are_bounded_and_the_sitemap_chain_is_remembered(tmp_path):
+    archive = tmp_path / "archive"
+    with FaultMirrorServer() as mirror:
+        site = mirror.site
+        articles = [a.path for a in site.articles_in("en")]
+        hub, other = site.articles_in("en")[0], site.articles_in("en")[1]
+        mirror.add_fault(site.listing_paths("en")[0], EndlessListing(articles))  # ?PAGEN_1=N for ever, same items
+        mirror.add_fault_under("/en/calendar", LinkingPages(_calendar_next_day))
+        mirror.add_fault_under("/en/grow", LinkingPages(lambda path: ["x/"]))  # /en/grow/x/x/x/...
+        mirror.add_fault_under("/en/deep", LinkingPages(lambda path: [f"{path.count('/')}/"]))  # /en/deep/3/4/5/...
+        mirror.add_fault("/sitemap-chain.xml", LinkingPages(_sitemap_chain_next, sitemap_index=True))
+        robots = robots_file(site.robots_txt(mirror.base_url) + f"Sitemap: {mirror.base_url}/sitemap-chain.xml?p=1\n")
+        mirror.add_fault("/robots.txt", robots)
+        for number, href in enumerate(["/en/calendar/2020-01-01", "/en/grow/x/", "/en/deep/2/",
+                                       other.path + "?sort=7", other.path + "/?sort=8&x=1"]):
+            site.fixtures.setdefault("links", []).append((hub.id, f"trap-{number}", href, f"trap {number}"))
+        settings = {"PAGE_BUDGET_BY_PATTERN": json.dumps({"^/en/calendar/": 5})}
+        runs = [run_archive(archive, mirror.base_url, "--languages", "en", *full, mirror=mirror, settings=settings)
+                for full in (["--full"], [])]
+    for run in runs:
+        assert run.returncode == 0, run.output[-3000:]
+    first, second = (run.paths() for run in runs)
+    listing = [p for p in first if p.startswith("/en/novosti/?PAGEN_1=") or p == "/en/novosti/"]
+    assert len(listing) == 2, listing  # page 2 showed nothing page 1 did not: the walk stops, even with --full
+    chain = [p for p in first if p.startswith("/sitemap-chain")]
+    assert chain == [f"/sitemap-chain.xml?p={n}" for n in (1, 2, 3)], chain  # SITEMAP_INDEX_MAX_DEPTH
+    assert [p for p in second if p.startswith("/sitemap-chain")] == ["/sitemap-chain.xml?p=1"]  # remembered
+    paths = first  # run 2 does not fetch the hub again: the trap links are not seen
+    assert len([p for p in paths if p.startswith("/en/calendar/")]) == 5  # PAGE_BUDGET_BY_PATTERN
+    assert [p for p in paths if p.startswith("/en/grow/")] == ["/en/grow/x/", "/en/grow/x/x/", "/en/grow/x/x/x/"]
+    deep = [p for p in paths if p.startswith("/en/deep/")]
+    assert deep and max(p.rstrip("/").count("/") for p in deep) == 16, deep  # URL_MAX_PATH_DEPTH
+    assert len([p for p in paths if p.startswith(other.path.rstrip("/"))]) == 1  # ?sort=N: the same article
+    assert "nested deeper than 3 sitemaps" in run_log(archive, 1)
+    assert "chain cut off as too deeply nested by an earlier run" in run_log(archive, 2)
+    ids = [line["id"] for line in jsonl_lines(archive)]
+    assert len(ids) == len(set(ids)) == len(articles)  # ?sort=7 and ?sort=8 made no second article
+
+
+def test_the_page_budget_ends_the_run_normally_and_the_next_run_carries_on(tmp_path):
+    archive = tmp_path / "archive"
+    with MirrorServer() as mirror:
+        cut = run_archive(archive, mirror.base_url, "--languages", "en", mirror=mirror, settings={"PAGE_BUDGET": "6"})
+        assert cut.returncode == 0, cut.output[-3000:]
+        assert len([p for p in cut.paths() if p != "/robots.txt"]) == 6
+        assert "PAGE_BUDGET" in run_log(archive, 1)
+        rest = run_archive(archive, mirror.base_url, "--languages", "en", mirror=mirror)
+        assert rest.returncode == 0, rest.output[-3000:]
+        assert "/en/novosti/?PAGEN_1=3" in rest.paths()  # the walk the budget cut off is walked to the end
+        assert len(jsonl_lines(archive)) == len(mirror.site.articles_in("en"))
+
+
+HUGE_LISTING_LINKS = 450_000
+HUGE_LISTING_RSS_LIMIT = 400 * MiB
+
+
+def test_a_listing_of_450000_links_is_capped_and_memory_stays_bounded(tmp_path):
+    archive = tmp_path / "archive"
+    with FaultMirrorServer() as mirror:
+        links = "".join(f'<a href="/en/novosti//trap-2020-01-01-{n}">item {n}</a>\n' for n in range(HUGE_LISTING_LINKS))
+        body = f"<html><body>{links}</body></html>".encode()
+        mirror.add_fault("/en/novosti/", html_page(body))
+        run = run_archive(archive, mirror.base_url, "--languages", "en", mirror=mirror,
+                          settings={"LINKS_PER_PAGE_MAX": "40", "CLOSESPIDER_PAGECOUNT": "200"})
+    assert run.returncode == 0, run.output[-3000:]
+    log = run_log(archive, 1)
+    assert "only the first 40 followed (LINKS_PER_PAGE_MAX)" in log
+    assert "links read from its first" in log  # 28 MB of links, parsed from EXTRACT_MAXSIZE bytes
+    trap_requests = [p for p in run.paths() if "/trap-" in p]
+    assert 0 < len(trap_requests) <= 40
+    assert run.peak_rss < HUGE_LISTING_RSS_LIMIT, f"peak RSS {run.peak_rss / MiB:.0f} MiB"
 
 
 # --- DNS failure ---------------------------------------------------------------------------------

@@ -89,9 +89,9 @@ def warm_up(site: SiteConfig) -> None:
 
 
 def read_page(body: bytes, url: str, headers: Any, site: SiteConfig, *, languages: Iterable[str] | None = None,
-              clean_params: Iterable[str] = (), extract: bool = True) -> PageReading:
-    """The links of a page and, when ``extract``, its article. Never raises: a page that cannot
-    be parsed reads as nothing, and a failure in one part leaves the other."""
+              clean_params: Iterable[str] = (), extract: bool = True, max_links: int | None = None) -> PageReading:
+    """The links of a page (the first ``max_links`` when given) and, when ``extract``, its article.
+    Never raises: a page that cannot be parsed reads as nothing, and a failure in one part leaves the other."""
     try:
         page = _ArticlePage(body, url, headers, site, True, clean_params)
     except Exception:  # a bad argument must not stop a crawl either
@@ -101,7 +101,7 @@ def read_page(body: bytes, url: str, headers: Any, site: SiteConfig, *, language
     if root is None:
         return PageReading()
     try:
-        links, canonical = page_links(root, url, page.urls, languages)
+        links, canonical = page_links(root, url, page.urls, languages, max_links)
     except Exception:  # links are found again when the page is fetched again; the article must not be lost
         log.warning("reading links failed for %s", url, exc_info=True)
         links, canonical = (), None

@@ -15,13 +15,14 @@ from .urls import SiteUrls
 _BASE_XPATH = "/html/head/base[@href]"
 
 
-def page_links(root, page_url: str, urls: SiteUrls, languages: Iterable[str] | None
+def page_links(root, page_url: str, urls: SiteUrls, languages: Iterable[str] | None, max_links: int | None = None
                ) -> tuple[list[str], str | None]:
     """The page's links worth fetching (articles, listing pages, pages the site config names;
-    crawl URLs in scope for ``languages``, once per canonical key, in page order) and the crawl
-    URL of its rel=canonical link when that names a page of the site."""
+    crawl URLs in scope for ``languages``, once per canonical key, in page order; the first
+    ``max_links`` when given) and the crawl URL of its rel=canonical link when that names a page
+    of the site."""
     base = _base_url(root, page_url)
-    return _followed_links(root, base, urls, languages), _canonical_link(root, base, urls)
+    return _followed_links(root, base, urls, languages, max_links), _canonical_link(root, base, urls)
 
 
 def _base_url(root, page_url: str) -> str:
@@ -43,14 +44,20 @@ def _canonical_link(root, base: str, urls: SiteUrls) -> str | None:
     return None
 
 
-def _followed_links(root, base: str, urls: SiteUrls, languages: Iterable[str] | None) -> list[str]:
+def _followed_links(root, base: str, urls: SiteUrls, languages: Iterable[str] | None,
+                    max_links: int | None) -> list[str]:
     languages = None if languages is None else tuple(languages)
     found: dict[str, str] = {}
-    for href in dict.fromkeys(a.get("href") for a in root.iter("a")):  # menus repeat links
-        if not href:
+    seen: set[str] = set()  # menus repeat links
+    for anchor in root.iter("a"):
+        href = anchor.get("href")
+        if not href or href in seen:
             continue
+        seen.add(href)
         url = urls.to_crawl_url(href, base=base)
         key = urls.follow_key(url, languages) if url else None
         if key is not None:
             found.setdefault(key, url)
+            if max_links is not None and len(found) >= max_links:
+                break
     return list(found.values())

@@ -43,6 +43,7 @@ from crawler.extract.links import page_links
 from crawler.extract.siteconfig import SiteConfig, load_site_config
 from crawler.extract.urls import SiteUrls, article_id_of_key
 
+from ..bounds import PAGE_BUDGET_REACHED
 from ..extensions import archive_dir, archive_state
 from ..extraction import ExtractionPool
 from ..handlers import CAPTURE_STARTED
@@ -50,6 +51,10 @@ from ..middlewares import PAGE_KIND, PAYLOAD_UNCHANGED, WARC_META, header_pairs
 from ..options import parse_duration, parse_flag
 
 logger = logging.getLogger(__name__)
+
+SITEMAP_DEPTH = "sitemap_depth"  # request.meta key: 1 for the sitemaps robots.txt and the YAML name
+SITEMAP_CHAIN = "sitemap_chain"  # request.meta key: keys of the nested indexes (depth 2 on) that led here
+SITEMAP_CUT = "cut"  # sitemap mark of the indexes of a chain cut off by SITEMAP_INDEX_MAX_DEPTH
 
 
 def politeness_settings(site: SiteConfig) -> dict:
@@ -76,7 +81,7 @@ class NewsSiteSpider(scrapy.Spider):
         # priority, below anything given with -s on the command line.
         crawler.settings.setdict(politeness_settings(spider.site), priority="spider")
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
-        crawler.signals.connect(spider._feed_sitemap_backlog, signal=signals.request_left_downloader)
+        crawler.signals.connect(spider._feed_backlog, signal=signals.request_left_downloader)
         crawler.signals.connect(spider._spider_idle, signal=signals.spider_idle)
         return spider
 
@@ -95,9 +100,10 @@ class NewsSiteSpider(scrapy.Spider):
         # Canonical keys of this run's pages (``_key``: one string object per page for all three).
         self.canonical_seen: set[str] = set()  # pages fetched, and the pages their rel=canonical names
         self.requested: dict[str, bool] = {}  # pages requested through _page_request -> new to the archive
-        self.listed: set[str] = set()  # articles linked from the listing pages seen so far in this run
-        self._sitemap_backlog: deque[tuple[str, str | None]] = deque()  # (crawl URL, lastmod), see parse_sitemap
+        self.listed: set[str] = set()  # pages linked from the listing pages seen so far in this run
+        self._backlog: deque[tuple[str, str | None]] = deque()  # (crawl URL, sitemap lastmod), see _feed_backlog
         self._sitemaps_read: dict[str, str] = {}  # sitemap key -> mark, recorded when the run finishes
+        self._sitemap_files = 0  # sitemaps requested in this run (SITEMAP_MAX_FILES)
         self._robots_digest: str | None = None  # of the robots.txt the run obeys (see robots_parsed)
         self.full = parse_flag(full, "full")
         self.revisit_after = parse_duration(revisit_after) if revisit_after else None
@@ -132,7 +138,9 @@ class NewsSiteSpider(scrapy.Spider):
             for path in self.site.languages[code].start_urls:
                 yield Request(self.site.origin + path, callback=self.parse_page)
         for path in self.site.sitemaps:
-            yield self._sitemap_request(self.site.origin + path)
+            request = self._sitemap_request(self.site.origin + path)
+            if request is not None:
+                yield request
         for page in self.archive_state.failed_pages() if self.archive_state else ():
             url = self.urls.to_crawl_url(page.url)
             if url and self.urls.in_scope(url, self.languages):
@@ -171,8 +179,20 @@ class NewsSiteSpider(scrapy.Spider):
                                   warc=page.warc.pointer())
                 yield article_record(article, capture)
 
-    def _sitemap_request(self, url: str) -> Request:
-        return Request(url, callback=self.parse_sitemap, meta={PAGE_KIND: "sitemap"})
+    def _sitemap_request(self, url: str, depth: int = 1, chain: tuple[str, ...] = ()) -> Request | None:
+        """A sitemap's request (``depth``: 1 for the sitemaps robots.txt and the YAML name, 2 for the
+        sitemaps an index of depth 1 lists...), or None past SITEMAP_MAX_FILES in this run."""
+        limit = self.crawler.settings.getint("SITEMAP_MAX_FILES")
+        if limit and self._sitemap_files >= limit:
+            if self._sitemap_files == limit:
+                logger.warning("%d sitemaps requested in this run: not requesting more (SITEMAP_MAX_FILES), first "
+                               "skipped: %s", limit, url)
+            self._sitemap_files += 1
+            self.crawler.stats.inc_value("sitemaps/over_max_files")
+            return None
+        self._sitemap_files += 1
+        return Request(url, callback=self.parse_sitemap, meta={PAGE_KIND: "sitemap", SITEMAP_DEPTH: depth,
+                                                                SITEMAP_CHAIN: chain})
 
     def robots_parsed(self, robotparser, request):
         """robots.txt is in: learn its Clean-param names and follow its sitemaps."""
@@ -180,10 +200,12 @@ class NewsSiteSpider(scrapy.Spider):
         self.urls.add_clean_params(getattr(robotparser, "clean_params", ()))
         for url in getattr(robotparser, "sitemaps", ()):
             crawl_url = self.urls.to_crawl_url(url)
-            if crawl_url and self.urls.in_scope(crawl_url):
-                self.crawler.engine.crawl(self._sitemap_request(crawl_url))
-            else:
+            if not (crawl_url and self.urls.in_scope(crawl_url)):
                 logger.info("Not following sitemap outside the site: %s", url)
+                continue
+            request = self._sitemap_request(crawl_url)
+            if request is not None:
+                self.crawler.engine.crawl(request)
 
     def parse_sitemap(self, response):
         body = self._sitemap_body(response)
@@ -195,16 +217,41 @@ class NewsSiteSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"sitemaps/{sitemap.type}")
         if sitemap.type != "sitemapindex" and self._sitemap_unchanged(response.url, body):
             return
+        depth = response.meta.get(SITEMAP_DEPTH, 1)
+        chain = (*response.meta.get(SITEMAP_CHAIN, ()), self._key(response.url)) if depth > 1 else ()
         for entry in sitemap:
             url = self.urls.to_crawl_url(entry.get("loc", ""), base=response.url)
             if not url:
                 continue
             if sitemap.type == "sitemapindex":
-                if self.urls.in_scope(url):
-                    yield self._sitemap_request(url)
+                request = self._nested_sitemap_request(url, depth + 1, chain) if self.urls.in_scope(url) else None
+                if request is not None:
+                    yield request
             elif self.urls.in_scope(url, self.languages):
-                self._sitemap_backlog.append((url, entry.get("lastmod")))
-        self._feed_sitemap_backlog()
+                self._backlog.append((url, entry.get("lastmod")))
+        self._feed_backlog()
+
+    def _nested_sitemap_request(self, url: str, depth: int, chain: tuple[str, ...]) -> Request | None:
+        """The request for a sitemap an index lists, unless it nests deeper than SITEMAP_INDEX_MAX_DEPTH
+        (an index chaining to ``?p=N+1`` for ever) or an earlier run cut it off. The nested indexes
+        that led to a cut (``chain``, from depth 2: the sitemaps robots.txt and the YAML name are
+        always read) are remembered when the run finishes, and later runs request none of them
+        (``-a full=1`` walks them again): a chain costs its depth once, not on every run."""
+        key = self._key(url)
+        state = self.archive_state
+        if not self.full and state is not None and (state.sitemap_mark(key) or "").startswith(SITEMAP_CUT):
+            self.crawler.stats.inc_value("sitemaps/cut_earlier")
+            logger.info("Not requesting %s: part of a sitemap chain cut off as too deeply nested by an earlier run", url)
+            return None
+        max_depth = self.crawler.settings.getint("SITEMAP_INDEX_MAX_DEPTH")
+        if max_depth and depth > max_depth:
+            self.crawler.stats.inc_value("sitemaps/too_deep")
+            logger.warning("Sitemap %s nested deeper than %d sitemaps (SITEMAP_INDEX_MAX_DEPTH): not requested, nor "
+                           "the %d nested indexes that led to it in later runs", url, max_depth, len(chain))
+            for cut in (*chain, key):
+                self._sitemaps_read[cut] = f"{SITEMAP_CUT} at depth {depth}"
+            return None
+        return self._sitemap_request(url, depth, chain)
 
     def _sitemap_unchanged(self, url: str, body: bytes) -> bool:
         """Whether a finished run read these very bytes as this sitemap, in this run's scope.
@@ -233,28 +280,33 @@ class NewsSiteSpider(scrapy.Spider):
                  site.tracking_params, site.article_params, self.urls.clean_params, self._robots_digest)
         return hashlib.sha1(repr(scope).encode("utf-8")).hexdigest()[:16]
 
-    def _feed_sitemap_backlog(self, *_args, **_kwargs) -> int:
-        """Turn waiting sitemap entries into requests while the scheduler holds fewer than
-        SITEMAP_PENDING_REQUESTS; returns how many were scheduled. A sitemap lists thousands of
-        pages at once: as Request objects they would fill memory (about 1 KB each), as entries
-        they take a URL. Called after each download and when the spider runs out of requests."""
+    def _scheduler_room(self) -> int:
+        """How many more requests the scheduler takes before it holds SITEMAP_PENDING_REQUESTS."""
         engine = self.crawler.engine
         scheduler = engine.scheduler if engine is not None else None
-        if not self._sitemap_backlog or scheduler is None:
+        if scheduler is None:
             return 0
-        pending, scheduled = len(scheduler), 0
-        target = self.crawler.settings.getint("SITEMAP_PENDING_REQUESTS")
-        while self._sitemap_backlog and pending + scheduled < target:
-            url, lastmod = self._sitemap_backlog.popleft()
+        return self.crawler.settings.getint("SITEMAP_PENDING_REQUESTS") - len(scheduler)
+
+    def _feed_backlog(self, *_args, **_kwargs) -> int:
+        """Turn waiting sitemap entries and page links into requests while the scheduler holds fewer
+        than SITEMAP_PENDING_REQUESTS; returns how many were scheduled. A sitemap or a listing lists
+        thousands of pages at once: as Request objects they would fill memory (about 1 KB each), as
+        entries they take a URL. Called after each download and when the spider runs out of requests."""
+        if not self._backlog:
+            return 0
+        room, scheduled = self._scheduler_room(), 0
+        while self._backlog and scheduled < room:
+            url, lastmod = self._backlog.popleft()
             request = self._page_request(url, lastmod=lastmod)
             if request is not None:
-                engine.crawl(request)
+                self.crawler.engine.crawl(request)
                 scheduled += 1
         return scheduled
 
     def _spider_idle(self) -> None:
-        if self._feed_sitemap_backlog():
-            raise DontCloseSpider("sitemap entries left to fetch")
+        if self._feed_backlog():
+            raise DontCloseSpider("sitemap entries or page links left to fetch")
 
     def _sitemap_body(self, response) -> bytes | None:
         body = response.body
@@ -317,8 +369,9 @@ class NewsSiteSpider(scrapy.Spider):
         if self.urls.is_listing(response.url):
             # Read here at once (a few pages): the walk's next page and the articles it shows are
             # asked for before the pages waiting for the extraction worker are read.
-            links = self._unseen(*page_links(response.selector.root, response.url, self.urls, self.languages))
-            for request in self._follow_listing(response, links):
+            links = self._unseen(*page_links(self._listing_root(response), response.url, self.urls, self.languages,
+                                             max_links=self._links_read))
+            for request in self._follow_listing(response, self._capped(links, response.url)):
                 yield request
             return
         unchanged = response.meta.get(PAYLOAD_UNCHANGED) and (
@@ -327,7 +380,7 @@ class NewsSiteSpider(scrapy.Spider):
         reading = await self._read(response, extract=not (unchanged or skip))
         if reading is None:
             return
-        for request in self._follow_links(self._unseen(reading.links, reading.canonical)):
+        for request in self._follow_links(self._capped(self._unseen(reading.links, reading.canonical), response.url)):
             yield request
         if unchanged:
             self.crawler.stats.inc_value("articles/unchanged_payload")
@@ -346,6 +399,32 @@ class NewsSiteSpider(scrapy.Spider):
             )
             yield article_record(reading.article, capture)
 
+    @property
+    def _links_read(self) -> int | None:
+        """Links to read from a page: one more than LINKS_PER_PAGE_MAX (0: no limit), to know it had more."""
+        limit = self.crawler.settings.getint("LINKS_PER_PAGE_MAX")
+        return limit + 1 if limit > 0 else None
+
+    def _listing_root(self, response):
+        """The parsed listing page, from at most EXTRACT_MAXSIZE bytes of it (a listing of
+        hundreds of thousands of links would otherwise cost a tree of hundreds of MB)."""
+        max_size = self.crawler.settings.getint("EXTRACT_MAXSIZE")
+        if max_size and len(response.body) > max_size:
+            logger.warning("Listing page of %d bytes, links read from its first %d (EXTRACT_MAXSIZE): %s",
+                           len(response.body), max_size, response.url)
+            response = response.replace(body=response.body[:max_size])
+        return response.selector.root
+
+    def _capped(self, links: list[str], url: str) -> list[str]:
+        """The first LINKS_PER_PAGE_MAX links of a page."""
+        limit = self.crawler.settings.getint("LINKS_PER_PAGE_MAX")
+        if limit <= 0 or len(links) <= limit:
+            return links
+        logger.warning("Page with more than %d links to follow, only the first %d followed (LINKS_PER_PAGE_MAX): %s",
+                       limit, limit, url)
+        self.crawler.stats.inc_value("links/pages_capped")
+        return links[:limit]
+
     def _unseen(self, links, canonical: str | None) -> list[str]:
         """Links to pages not fetched in this run (the page's rel=canonical target counts as fetched)."""
         if canonical:
@@ -363,16 +442,22 @@ class NewsSiteSpider(scrapy.Spider):
         try:
             return await self.extraction.read(
                 response.body, response.url, header_pairs(response.headers), clean_params=tuple(self.urls.clean_params),
-                languages=self.languages, extract=extract)
+                languages=self.languages, extract=extract, max_links=self._links_read)
         except Exception:  # the reader must not stop the crawl; the page stays in the WARC
             logger.exception("Reading the page failed, archived but neither followed nor extracted: %s", response.url)
             self.crawler.stats.inc_value("articles/extract_error")
             return None
 
     def _follow_links(self, links: list[str]):
+        """Requests for the links while the scheduler has room; the rest wait as URLs (``_feed_backlog``)."""
+        room = self._scheduler_room()
         for url in links:
+            if room <= 0:
+                self._backlog.append((url, None))
+                continue
             request = self._page_request(url)
             if request is not None:
+                room -= 1
                 yield request
 
     def _follow_listing(self, response, links: list[str]):
@@ -387,14 +472,22 @@ class NewsSiteSpider(scrapy.Spider):
         others = [url for url in links if not self.urls.is_listing(url)]
         # New here: an article the archive lacked that no listing page of this run showed before
         # (a "latest news" block repeats the newest articles on every page).
-        article_keys = {self._key(url): url for url in others if self.urls.is_article(url)}
+        shown = {self._key(url) for url in others}
+        article_keys = [self._key(url) for url in others if self.urls.is_article(url)]
         new_articles = sum(
             1 for key in article_keys
             if key not in self.listed and (self.requested.get(key) or self._archived(key) is None)
         )
-        self.listed.update(article_keys)
+        shows_nothing_new = shown <= self.listed
+        self.listed.update(shown)
         known_streak = 0 if new_articles else response.meta.get("known_streak", 0) + 1
         yield from self._follow_links(others)
+        if shows_nothing_new and response.meta.get("known_streak") is not None:
+            # a page past the first that links nothing the walk has not shown: an endless ?page=N
+            # repeating the same items (every mode, -a full=1 included)
+            self.crawler.stats.inc_value("listing/repeating_stopped")
+            logger.info("Listing %s shows nothing earlier pages did not: not walking further", response.url)
+            return
         limit = self.crawler.settings.getint("LISTING_KNOWN_PAGES_BEFORE_STOP")
         if not self.full and known_streak >= limit:
             self.crawler.stats.inc_value("incremental/listing_stopped")
@@ -414,7 +507,10 @@ class NewsSiteSpider(scrapy.Spider):
     def closed(self, reason):
         if self._extraction is not None:
             self._extraction.close()
-        if reason == "finished" and self.archive_state is not None:
+        if self.crawler.stats.get_value(PAGE_BUDGET_REACHED):
+            logger.warning("The run's PAGE_BUDGET cut %d requests off: the next run carries on",
+                           self.crawler.stats.get_value(PAGE_BUDGET_REACHED))
+        elif reason == "finished" and self.archive_state is not None:
             self.archive_state.listing_walk_completed()
             self.archive_state.sitemaps_read(self._sitemaps_read)
 

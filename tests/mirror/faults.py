@@ -16,8 +16,10 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from html import escape
+from urllib.parse import parse_qsl, urlsplit
 
 from .server import MirrorServer, RequestRecord, ServedResponse, _Handler
 from .site import Article, Page, _fold
@@ -107,6 +109,44 @@ class ShortBody(Fault):
         handler.close_connection = True
 
 
+@dataclass
+class EndlessListing(Fault):
+    """A pagination trap: every page ``?PARAM=N`` shows the same ``items`` and links page N+1."""
+
+    items: list[str]
+    param: str = "PAGEN_1"
+
+    def serve(self, handler, method):
+        path, _, query = handler.path.partition("?")
+        number = dict(parse_qsl(query)).get(self.param, "1")
+        number = int(number) if number.isdigit() else 1
+        links = "".join(f'<a href="{href}">{href}</a>\n' for href in self.items)
+        body = f'<html><body>{links}<a href="{path}?{self.param}={number + 1}">next</a></body></html>'
+        handler._send(method, Page(200, "OK", body.encode(), "text/html; charset=UTF-8", compressible=False))
+
+
+@dataclass
+class LinkingPages(Fault):
+    """A page for any path, linking what ``links(path)`` returns: a calendar's next day, a relative
+    link that adds a segment on every page, a sitemap index chaining to ``?p=N+1``..."""
+
+    links: Callable[[str], list[str]]
+    sitemap_index: bool = False  # answer a sitemap index listing the links instead of a page
+
+    def serve(self, handler, method):
+        hrefs = self.links(handler.path)
+        if self.sitemap_index:
+            entries = "".join(f"<sitemap><loc>{escape(href)}</loc></sitemap>" for href in hrefs)
+            page = Page(200, "OK", ('<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/'
+                                    f'schemas/sitemap/0.9">{entries}</sitemapindex>').encode(),
+                        "application/xml; charset=UTF-8", compressible=False)
+        else:
+            links = "".join(f'<a href="{escape(href)}">{escape(href)}</a>\n' for href in hrefs)
+            page = Page(200, "OK", f"<html><body><p>{escape(handler.path)}</p>{links}</body></html>".encode(),
+                        "text/html; charset=UTF-8", compressible=False)
+        handler._send(method, page)
+
+
 def _raw_message(page: Page, content_length: int) -> tuple[bytes, bytes]:
     headers = [("Server", "nginx"), ("Content-Type", page.content_type), *page.headers,
                ("Content-Length", str(content_length)), ("Connection", "close")]
@@ -149,6 +189,7 @@ class FaultMirrorServer(MirrorServer):
 
     ``path`` matches as the site matches pages (decoded, slashes folded, query ignored);
     ``times`` limits the fault to the next N requests, after which the page is served.
+    ``add_fault_under(prefix, fault)``: every path below ``prefix`` misbehaves (a trap of endless URLs).
     """
 
     handler_class = _FaultHandler
@@ -157,6 +198,7 @@ class FaultMirrorServer(MirrorServer):
         super().__init__(*args, **kwargs)
         self.stopping = threading.Event()
         self._faults: dict[str, _Rule] = {}
+        self._faults_under: dict[str, Fault] = {}
         self._fault_lock = threading.Lock()
 
     def add_fault(self, path: str, fault: Fault, times: int | None = None) -> str:
@@ -164,16 +206,22 @@ class FaultMirrorServer(MirrorServer):
             self._faults[_fold(urlsplit(path).path)] = _Rule(fault, times)
         return path
 
+    def add_fault_under(self, prefix: str, fault: Fault) -> str:
+        with self._fault_lock:
+            self._faults_under[_fold(prefix) + "/"] = fault
+        return prefix
+
     def clear_faults(self) -> None:
         with self._fault_lock:
             self._faults.clear()
+            self._faults_under.clear()
 
     def take_fault(self, target: str) -> Fault | None:
         key = _fold(urlsplit(target).path)
         with self._fault_lock:
             rule = self._faults.get(key)
             if rule is None:
-                return None
+                return next((fault for prefix, fault in self._faults_under.items() if key.startswith(prefix)), None)
             if rule.remaining is not None:
                 rule.remaining -= 1
                 if rule.remaining <= 0:
