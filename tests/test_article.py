@@ -353,7 +353,7 @@ def test_record_key_order_and_schema(site):
     record = article_record(article, capture)
     assert list(record) == [
         "id", "url", "canonical_url", "site", "language", "language_declared", "title", "published",
-        "published_raw", "body", "source", "author", "categories", "tags", "fetched_at", "http_status",
+        "published_raw", "body", "source", "author", "categories", "tags", "translations", "fetched_at", "http_status",
         "content_sha1", "warc", "extractor",
     ]
     assert record["fetched_at"] == "2024-05-01T12:30:05Z"
