@@ -8,13 +8,16 @@ three keys (origin, languages, article_url_pattern).
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.conftest import run_crawl
+from tests.conftest import FAST, ROOT, run_crawl
 from tests.wpmirror import REAL_ORIGIN, SITE_FILE, WpMirrorServer
 
 NOT_FETCHED = ("?replytocom=", "?share=", "?print=", "/comments/feed/", "/feed/?", "/author/")
@@ -117,3 +120,45 @@ def test_a_bad_site_file_stops_before_any_request(gulf, tmp_path):
     assert result.returncode != 0
     assert "article_url_pattern" in result.log and str(bad) in result.log
     assert gulf.requested_paths() == []
+
+
+def test_check_site_shows_what_the_crawl_would_extract(gulf, capsys):
+    from crawler.cli import main
+
+    gulf.clear_logs()
+    assert main(["check-site", str(SITE_FILE), "--base-url", gulf.base_url, "--max-pages", "3"]) == 0
+    out = capsys.readouterr().out
+    first = gulf.site.articles_in("en")[0]
+    assert "listing page 1: 5 article links" in out and f"feed: {gulf.base_url}/feed/" in out
+    assert f"title:        {first.title}" in out and f"published:    {first.published}" in out
+    assert "source:       Reuters" in out and "author:       Jane Whitaker" in out
+    assert len(gulf.requested_paths()) == 4  # robots.txt and three pages: nothing more
+
+
+def test_check_site_refuses_a_bad_file_with_file_key_and_problem(tmp_path, capsys):
+    from crawler.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("origin: https://example.org\nlanguages: {en: {prefix: /, start_urls: [news]}}\n"
+                   "article_url_pattern: '^/a/'\n", encoding="utf-8")
+    assert main(["check-site", str(bad)]) == 2
+    assert f"{bad}: languages.en.start_urls[0]: 'news' must be a path starting with '/'" in capsys.readouterr().err
+
+
+def test_run_with_a_site_file(gulf, tmp_path):
+    archive = tmp_path / "archive"
+    settings = [arg for name, value in FAST.items() for arg in ("-s", f"{name}={value}")]
+    run = [sys.executable, "-m", "crawler.cli", "run"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([*run, str(archive), "--site", str(SITE_FILE), "--base-url", gulf.base_url,
+                           "--languages", "ar", *settings], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    assert (done.returncode, done.stdout) == (0, ""), done.stderr
+    assert sorted(unquote(urlsplit(line["canonical_url"]).path) for line in records(archive)) == sorted(
+        article.path for article in gulf.site.articles_in("ar"))
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("origin: https://example.org\nlanguages: {}\narticle_url_pattern: x\n", encoding="utf-8")
+    refused = subprocess.run([*run, str(tmp_path / "other"), "--site", str(bad)], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60, env=env)
+    assert refused.returncode == 2 and f"{bad}: languages:" in refused.stderr
+    assert not (tmp_path / "other").exists()
