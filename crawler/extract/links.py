@@ -7,7 +7,7 @@ extracts it: the crawl process never builds a tree of an HTML page.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin, urlsplit
 
 from .urls import SiteUrls
 
@@ -22,7 +22,29 @@ def page_links(root, page_url: str, urls: SiteUrls, languages: Iterable[str] | N
     ``max_links`` when given) and the crawl URL of its rel=canonical link when that names a page
     of the site."""
     base = _base_url(root, page_url)
-    return _followed_links(root, base, urls, languages, max_links), _canonical_link(root, base, urls)
+    links = _followed_links(root, page_url, base, urls, languages, max_links)
+    for _language, href in hreflang_alternates(root, base):  # the same article in another language
+        url = urls.to_crawl_url(href)
+        if url and urls.follow_key(url, None if languages is None else tuple(languages)) and url not in links:
+            links.append(url)
+    return links, _canonical_link(root, base, urls)
+
+
+def hreflang_alternates(root, base: str) -> list[tuple[str, str]]:
+    """(primary language subtag, absolute URL) of each ``<link rel="alternate" hreflang>`` in the
+    page's head, ``x-default`` left out: the page in other languages."""
+    alternates = []
+    for link in root.xpath("/html/head/link[@hreflang][@href]"):
+        if "alternate" not in (link.get("rel") or "").lower().split():
+            continue
+        language = link.get("hreflang").strip().lower().replace("_", "-").split("-")[0]
+        if not language or language == "x":
+            continue
+        try:
+            alternates.append((language, urljoin(base, link.get("href").strip())))
+        except ValueError:  # a malformed href names no page
+            continue
+    return alternates
 
 
 def _base_url(root, page_url: str) -> str:
@@ -44,20 +66,32 @@ def _canonical_link(root, base: str, urls: SiteUrls) -> str | None:
     return None
 
 
-def _followed_links(root, base: str, urls: SiteUrls, languages: Iterable[str] | None,
+def _followed_links(root, page_url: str, base: str, urls: SiteUrls, languages: Iterable[str] | None,
                     max_links: int | None) -> list[str]:
+    """Links in page order, once per canonical key, the first ``max_links`` when given (the page is
+    read no further). A ``rel="nofollow"`` link to the page's own path (comment replies
+    ``?replytocom=N``, share and print variants) leads to the same page again: it is not followed."""
     languages = None if languages is None else tuple(languages)
     found: dict[str, str] = {}
-    seen: set[str] = set()  # menus repeat links
+    own_path = _path_of(page_url)
+    seen: set[tuple[str, str | None]] = set()  # menus repeat links
     for anchor in root.iter("a"):
-        href = anchor.get("href")
-        if not href or href in seen:
+        href, rel = anchor.get("href"), anchor.get("rel")
+        if not href or (href, rel) in seen:
             continue
-        seen.add(href)
+        seen.add((href, rel))
         url = urls.to_crawl_url(href, base=base)
         key = urls.follow_key(url, languages) if url else None
-        if key is not None:
-            found.setdefault(key, url)
-            if max_links is not None and len(found) >= max_links:
-                break
+        if key is None:
+            continue
+        if rel and "nofollow" in rel.lower().split():
+            if _path_of(url) == own_path:
+                continue
+        found.setdefault(key, url)
+        if max_links is not None and len(found) >= max_links:
+            break
     return list(found.values())
+
+
+def _path_of(url: str) -> str:
+    return unquote(urlsplit(url).path or "/").rstrip("/")
