@@ -33,7 +33,7 @@ def test_crawl_delay_from_robots_txt_spaces_requests(tmp_path, autothrottle):
         # the first request after robots.txt may leave at once; every later one waits the Crawl-delay,
         # and on average not much more (the crawl's own work adds a little; a floor of
         # Crawl-delay / (1 - jitter), as before, made the mean twice the Crawl-delay)
-        assert min(gaps[1:]) >= delay - 0.01, gaps
+        assert min(gaps[1:]) >= delay - 0.03, gaps  # arrival times at the server: a few ms of noise
         assert sum(gaps[1:]) / len(gaps[1:]) <= 1.5 * delay, gaps
 
 
@@ -45,7 +45,7 @@ def test_a_huge_crawl_delay_is_capped_with_a_warning(tmp_path):
         assert result.returncode == 0, result.log[-2000:]
         assert re.search(r"WARNING: robots.txt Crawl-delay for 127.0.0.1 is 3600 s: waiting 0.3 s", result.log)
         gaps = _gaps_after_robots_txt(mirror)
-        assert len(gaps) >= 4 and min(gaps[1:]) >= cap - 0.01, gaps
+        assert len(gaps) >= 4 and min(gaps[1:]) >= cap - 0.03, gaps
         assert sum(gaps[1:]) / len(gaps[1:]) <= 1.5 * cap, gaps
 
 
