@@ -168,6 +168,10 @@ def test_a_sitemap_index_chain_is_cut_at_the_depth_limit_and_remembered(store):
     assert again.crawler.stats.get_value("sitemaps/cut_earlier") == 1
     assert again.crawler.stats.get_value("sitemaps/too_deep") is None
     assert walk_chain(new_spider(full="1"), 50) == [f"{BASE}/sitemap.xml?p={n}" for n in (1, 2, 3)]
+    fixed = new_spider(full="1")  # the site ends its chain: a full run reads it, later runs follow it again
+    assert walk_chain(fixed, 2) == [f"{BASE}/sitemap.xml?p={n}" for n in (1, 2)]
+    fixed.closed("finished")
+    assert walk_chain(new_spider(), 2) == [f"{BASE}/sitemap.xml?p={n}" for n in (1, 2)]
 
 
 def test_a_run_reads_at_most_sitemap_max_files_sitemaps():
