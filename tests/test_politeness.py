@@ -28,13 +28,10 @@ def test_crawl_delay_from_robots_txt_spaces_requests(tmp_path, autothrottle):
                                      "AUTOTHROTTLE_ENABLED": autothrottle, "AUTOTHROTTLE_START_DELAY": "0"})
         assert result.returncode == 0, result.log[-2000:]
         assert "robots.txt Crawl-delay" in result.log
-        gaps = _gaps_after_robots_txt(mirror)
-        assert len(gaps) >= 5
         # the first request after robots.txt may leave at once; every later one waits the Crawl-delay,
         # and on average not much more (the crawl's own work adds a little; a floor of
         # Crawl-delay / (1 - jitter), as before, made the mean twice the Crawl-delay)
-        assert min(gaps[1:]) >= delay - 0.03, gaps  # arrival times at the server: a few ms of noise
-        assert sum(gaps[1:]) / len(gaps[1:]) <= 1.5 * delay, gaps
+        _assert_spaced(_times_after_robots_txt(mirror), delay, at_least=6)
 
 
 def test_a_huge_crawl_delay_is_capped_with_a_warning(tmp_path):
@@ -44,14 +41,21 @@ def test_a_huge_crawl_delay_is_capped_with_a_warning(tmp_path):
                            settings={"CLOSESPIDER_PAGECOUNT": "6", "ROBOTSTXT_CRAWL_DELAY_MAX": str(cap)}, timeout=60)
         assert result.returncode == 0, result.log[-2000:]
         assert re.search(r"WARNING: robots.txt Crawl-delay for 127.0.0.1 is 3600 s: waiting 0.3 s", result.log)
-        gaps = _gaps_after_robots_txt(mirror)
-        assert len(gaps) >= 4 and min(gaps[1:]) >= cap - 0.03, gaps
-        assert sum(gaps[1:]) / len(gaps[1:]) <= 1.5 * cap, gaps
+        _assert_spaced(_times_after_robots_txt(mirror), cap, at_least=5)
 
 
-def _gaps_after_robots_txt(mirror) -> list[float]:
-    times = [r.time for r in mirror.requests if r.path != "/robots.txt"]
-    return [b - a for a, b in zip(times, times[1:])]
+def _times_after_robots_txt(mirror) -> list[float]:
+    return [r.time for r in mirror.requests if r.path != "/robots.txt"]
+
+
+def _assert_spaced(times: list[float], delay: float, at_least: int) -> None:
+    """Requests from the second on are ``delay`` apart, on average at most 1.5 times that. Measured
+    from the second request as arrival times at the server: a loaded machine delays one arrival now
+    and then (one gap longer, the next shorter), so the bound is on the k-th request, not each gap."""
+    assert len(times) >= at_least, times
+    since = [t - times[1] for t in times[1:]]
+    assert all(elapsed >= k * delay - 0.05 for k, elapsed in enumerate(since)), since
+    assert since[-1] / (len(since) - 1) <= 1.5 * delay, since
 
 
 def _spider_settings(cmdline: dict | None = None):

@@ -277,9 +277,9 @@ class NewsSiteSpider(scrapy.Spider):
                 self._backlog.append((crawl_url, updated))
         self._feed_backlog()
 
-    def _announced_feeds(self, response):
+    def _announced_feeds(self, root, page_url: str):
         """Feeds a start page announces (``<link rel="alternate" type="application/rss+xml">``)."""
-        for feed in announced_feeds(response.selector.root, response.url):
+        for feed in announced_feeds(root, page_url):
             url = self.urls.to_crawl_url(feed)
             if url and self.urls.in_scope(url, self.languages):
                 yield from self._sitemap_requests([url])
@@ -401,12 +401,12 @@ class NewsSiteSpider(scrapy.Spider):
         if self.urls.is_listing(response.url):
             # Read here at once (a few pages): the walk's next page and the articles it shows are
             # asked for before the pages waiting for the extraction worker are read.
-            links = self._unseen(*page_links(self._listing_root(response), response.url, self.urls, self.languages,
-                                             max_links=self._links_read))
+            root = self._listing_root(response)
+            links = self._unseen(*page_links(root, response.url, self.urls, self.languages, max_links=self._links_read))
             for request in self._follow_listing(response, self._capped(links, response.url)):
                 yield request
             if self._is_start_page(response.url):
-                for request in self._announced_feeds(response):
+                for request in self._announced_feeds(root, response.url):
                     yield request
             return
         unchanged = response.meta.get(PAYLOAD_UNCHANGED) and (
