@@ -12,6 +12,8 @@ publication date (day). trafilatura runs with its defaults (``bare_extraction``,
     python -m bench.extraction_eval              # summary per language, ours and trafilatura
     python -m bench.extraction_eval --pages      # and one line per page
     python -m bench.extraction_eval --no-trafilatura
+    python -m bench.extraction_eval --section    # write bench/results/extraction-eval.md (docs/benchmarks.md
+                                                 # shows it: python -m bench.run --report-only)
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ from crawler.extract.article import extract_article  # noqa: E402
 from crawler.extract.siteconfig import load_site_config  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "extraction-eval"
+RESULTS = ROOT / "bench" / "results"
+SECTION_FILE = RESULTS / "extraction-eval.md"
+# Per-page scores of ours before issue 19's changes (commit named inside), for the section's table.
+BEFORE_FILE = RESULTS / "extraction-eval-before.json"
 
 # Scripts written without spaces between words: each character is a token.
 _TOKEN = re.compile(r"[\u0e00-\u0e7f\u1000-\u109f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|\w+")
@@ -174,12 +180,41 @@ def report(results: dict[str, list[Score]]) -> str:
     return "\n".join(lines)
 
 
+def section(results: dict[str, list[Score]], cpu: dict[str, float], pages: int) -> str:
+    """The docs/benchmarks.md section: figures per language, ours before and after, trafilatura."""
+    import trafilatura
+
+    rows = dict(results)
+    if BEFORE_FILE.exists():
+        before = json.loads(BEFORE_FILE.read_text(encoding="utf-8"))
+        rows = {f"ours before ({before['commit']})": [Score(**s) for s in before["ours"]], **rows}
+    cpu_text = ", ".join(f"{name} {1000 * seconds / pages:.0f} ms" for name, seconds in cpu.items())
+    return "\n".join([
+        "## Extraction quality on other publishers' pages",
+        "",
+        f"{pages} real article pages of 28 publishers (Arabic, Russian, English, Spanish, Latvian, Chinese,",
+        "Japanese, Thai; `tests/data/extraction-eval/SOURCES.md` says where each comes from), read by the",
+        "generic path (a minimal site YAML per publisher: no selectors, no site title). Body: token-level F1",
+        "against the gold text; title: the printed headline exactly; date: the day. trafilatura",
+        f"{trafilatura.__version__} with its defaults (`bare_extraction`, metadata on) on the same pages.",
+        f"Regenerate with `python -m bench.extraction_eval --section`; measured "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; CPU per page: {cpu_text}.",
+        "`tests/test_extraction_eval.py` asserts every page's F1 and the set's figures in CI.",
+        "",
+        report(rows),
+        "",
+    ])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", action="store_true", help="one line per page")
     parser.add_argument("--no-trafilatura", action="store_true", help="ours only")
     parser.add_argument("--json", metavar="FILE", help="write the per-page scores to FILE")
+    parser.add_argument("--section", action="store_true", help=f"write {SECTION_FILE.relative_to(ROOT)}")
     args = parser.parse_args(argv)
+    if args.section and args.no_trafilatura:
+        parser.error("--section compares with trafilatura: drop --no-trafilatura")
     pages = load_pages()
     readers = {"ours": read_ours} if args.no_trafilatura else {"ours": read_ours, "trafilatura": read_trafilatura}
     results, cpu = {}, {}
@@ -197,6 +232,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{page.name[:28]:28} {page.language:4} " + " ".join(cells))
     print(report(results))
     print("CPU per page: " + ", ".join(f"{n} {1000 * c / len(pages):.1f} ms" for n, c in cpu.items()))
+    if args.section:
+        text = section(results, cpu, len(pages))
+        SECTION_FILE.with_suffix(".open").write_text(text, encoding="utf-8")
+        SECTION_FILE.with_suffix(".open").replace(SECTION_FILE)
+        print(f"wrote {SECTION_FILE}")
     if args.json:
         Path(args.json).write_text(json.dumps({n: [dataclasses.asdict(s) for s in v] for n, v in results.items()},
                                               indent=1), encoding="utf-8")

@@ -90,3 +90,32 @@ def test_the_title_keeps_the_printed_characters(minimal_site):
     body = "<p><b>\"Don't go\" says the mayor</b></p>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     article = extract_article(page(head, body), "https://district.example/news/1", [], site)
     assert article is not None and article.title == "\"Don't go\" says the mayor"
+
+
+SENTENCES = ["Глава администрации города провёл совещание с руководителями предприятий района и обсудил планы.",
+             "По его словам, в ближайшие месяцы будет отремонтировано двенадцать километров дорог в городе.",
+             "Участники совещания отметили, что финансирование программ будет увеличено почти на треть.",
+             "Кроме того, было решено создать рабочую группу, которая займётся подготовкой праздника."]
+
+
+def test_an_old_table_layout_portal_page_reads_as_a_layout(tmp_path):
+    """A 2011-era page: the article in a table cell as <font> text broken by <br>, a cell of
+    teasers beside it (their links match no article pattern), the headline only in <b> and in
+    "<title>Headline :: Site</title>"."""
+    path = tmp_path / "portal.yaml"
+    path.write_text("name: portal\norigin: http://portal.example\nlanguages:\n  ru:\n    prefix: /\n"
+                    "    start_urls: [/]\narticle_url_pattern: '^/news/'\n", encoding="utf-8")
+    teasers = "".join(f"<tr><td><font size=1>12.03.2011</font><br><a href='/archive/{i}'><b>Новость номер {i} о "
+                      f"событиях в районе</b></a><br><font size=1>Краткое описание новости {i}, которое занимает "
+                      "одну строку текста для читателя.</font></td></tr>" for i in range(1, 15))
+    html = ("<html><head><title>Совещание в администрации :: Портал города</title></head><body><table>"
+            "<tr><td colspan=2><a href='/'>Главная</a> | <a href='/about/'>О нас</a></td></tr>"
+            f"<tr><td width=200><table>{teasers}</table></td><td><font size=4><b>Совещание в администрации</b></font>"
+            "<br><font size=1>15.03.2011</font><br><br><font size=2>" + "<br><br>".join(SENTENCES) +
+            "</font></td></tr><tr><td colspan=2>© Портал города, 2011</td></tr></table></body></html>")
+    article = extract_article(html.encode(), "http://portal.example/news/99.html",
+                              [("Content-Type", "text/html; charset=utf-8")], load_site_config(path))
+    assert article is not None
+    assert article.title == "Совещание в администрации"
+    assert article.published == "2011-03-15"
+    assert article.body.splitlines() == SENTENCES

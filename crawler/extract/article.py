@@ -278,6 +278,10 @@ class _ArticlePage:
             return element_text(headings[0])[:MAX_TITLE_CHARS], headings[0]
         title = (og_title or document_title)[:MAX_TITLE_CHARS]
         shown = self._element_showing(root, title) if title else None
+        for part in ([] if shown is not None else _title_parts(document_title or og_title)):
+            shown = self._element_showing(root, part)  # "Headline :: Site": the side the page prints
+            if shown is not None:
+                break
         # The page's own characters (its quotes, apostrophes and dashes), not the metadata's.
         return (element_text(shown)[:MAX_TITLE_CHARS] if shown is not None else title), shown
 
@@ -301,7 +305,7 @@ class _ArticlePage:
         ("Россия – Исламский мир"). A short end that starts with a name is one too ("CNN
         Politics", "МК Рязань")."""
         best, best_len = title, 0
-        for match in re.finditer(r"\s+[|–—:·»-]\s+|\s*\|\s*|\s+::\s+", title):
+        for match in _TITLE_SEPARATOR.finditer(title):
             before, after = title[:match.start()], title[match.end():]
             for part, rest in ((after, before), (before, after)):
                 key = text_key(part)
@@ -472,6 +476,20 @@ def _site_urls(site: SiteConfig, clean_params: tuple[str, ...]) -> SiteUrls:
 def _body_element(root):
     body = root.find("body")
     return body if body is not None else root
+
+
+_TITLE_SEPARATOR = re.compile(r"\s+[|–—:·»-]\s+|\s*\|\s*|\s+::\s+")
+TITLE_PARTS = 4
+MIN_TITLE_PART_CHARS = 10
+
+
+def _title_parts(title: str) -> list[str]:
+    """The sides of a ``<title>``'s separators, longest first: one of them may be the headline
+    the page prints when the rest is the site's name (not known from its config)."""
+    parts = set()
+    for match in _TITLE_SEPARATOR.finditer(title):
+        parts.update(p.strip() for p in (title[:match.start()], title[match.end():]))
+    return sorted((p for p in parts if len(text_key(p)) >= MIN_TITLE_PART_CHARS), key=len, reverse=True)[:TITLE_PARTS]
 
 
 # Metadata naming the site (not the article): og:site_name, application-name, twitter:site.
