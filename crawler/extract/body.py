@@ -16,7 +16,7 @@ from itertools import islice
 
 from lxml import etree
 
-from .boilerplate import PROSE_LINE_CHARS, LineRules, block_lines, element_text
+from .boilerplate import PROSE_LINE_CHARS, LineRules, block_lines, element_text, is_attached
 
 log = logging.getLogger(__name__)
 
@@ -210,24 +210,15 @@ def lead_lines(main_block, rules: LineRules, title_element=None) -> list[str]:
         if sibling is not None:
             break
         node = node.getparent()
-        if node is None or (title_element is not None and _contains(node, title_element)):
+        if node is None or (title_element is not None and is_attached(title_element, node)):
             return []
-    if sibling is None or (title_element is not None and _contains(sibling, title_element)):
+    if sibling is None or (title_element is not None and is_attached(title_element, sibling)):
         return []
     lines = rules.filter(block_lines(sibling))
     if not lines or any(len(line) < PROSE_LINE_CHARS for line in lines):
         return []
     linked = sum(len(element_text(a)) for a in sibling.iter("a"))
     return lines if linked <= LEAD_MAX_LINK_SHARE * text_chars(lines) else []
-
-
-def _contains(element, descendant) -> bool:
-    node = descendant
-    while node is not None:
-        if node is element:
-            return True
-        node = node.getparent()
-    return False
 
 
 def take_attribution(body: list[str], page_lines: Callable[[], list[str]], parse: Callable[[str], dict | None],
