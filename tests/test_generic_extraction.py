@@ -119,3 +119,14 @@ def test_an_old_table_layout_portal_page_reads_as_a_layout(tmp_path):
     assert article.title == "Совещание в администрации"
     assert article.published == "2011-03-15"
     assert article.body.splitlines() == SENTENCES
+
+
+@pytest.mark.parametrize("line, boilerplate", [
+    ("™ & © 2013 Cable News Network, Inc., a Time Warner Company. All rights reserved.", True),
+    ("© الحقوق محفوظة لمؤسسة أخبار اليوم 1944 - 2018", True),
+    ("Все права защищены. Перепечатка только с разрешения редакции.", True),
+    ("The court ruled that the photographs were protected by copyright and that every one of the "
+     "newspapers that printed them without asking had to pay the photographer damages.", False),
+])
+def test_copyright_notices_of_any_owner_are_not_body_lines(line, boilerplate):
+    assert RULES.is_boilerplate(line) is boilerplate

@@ -73,6 +73,10 @@ CAPTION_LINE = re.compile(
     r"الصورة|صورة|صور|المصدر الصورة)\s*(?:[:：/|©-]|\(|$)",
     re.IGNORECASE,
 )
+# A copyright notice ("™ & © 2013 <any name>. All rights reserved."), whoever it names.
+COPYRIGHT_LINE = re.compile(r"©|\(c\)\s*\d{4}|all rights reserved|все права (?:защищены|сохранены)|"
+                            r"جميع الحقوق محفوظة|الحقوق محفوظة", re.IGNORECASE)
+COPYRIGHT_MAX_CHARS = 160
 # Titles of error pages served with status 200 at an article URL (matched on text_key).
 ERROR_TITLE = re.compile(
     r"^(?:(?:error|ошибка|خطأ)\s*)?404\b"
@@ -641,7 +645,7 @@ class LineRules:
             # The name alone, or with a copyright sign and years ("© 2006–2025 <name>").
             if site_key in key and not _LETTERS.search(key.replace(site_key, "")):
                 return True
-        if CAPTION_LINE.match(line):
+        if CAPTION_LINE.match(line) or (len(line) <= COPYRIGHT_MAX_CHARS and COPYRIGHT_LINE.search(line)):
             return True
         if _is_switcher_line(key):
             return True
