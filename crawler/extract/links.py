@@ -20,11 +20,11 @@ def page_links(root, page_url: str, urls: SiteUrls, languages: Iterable[str] | N
     """The page's links worth fetching (articles, listing pages, pages the site config names;
     crawl URLs in scope for ``languages``, once per canonical key, in page order) and the crawl
     URL of its rel=canonical link when that names a page of the site."""
-    base = _base_url(root, page_url)
+    base = document_base(root, page_url)
     return _followed_links(root, base, urls, languages), _canonical_link(root, base, urls)
 
 
-def _base_url(root, page_url: str) -> str:
+def document_base(root, page_url: str) -> str:
     """What the page's relative links are joined with: its <base href>, else its URL."""
     for base in root.xpath(_BASE_XPATH)[:1]:
         href = base.get("href").strip()
