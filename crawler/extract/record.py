@@ -16,9 +16,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from archive import __version__
+
 EXTRACTOR_NAME = "rusislam-archive"
-# Bump when a change can alter extracted fields: records name the version that made them.
-EXTRACTOR_VERSION = "1.0.0"
+# The package's version (pyproject.toml; bump it when a change can alter extracted fields): records
+# name the version that made them, the same string as `rusislam-archive --version` and the WARC warcinfo.
+EXTRACTOR_VERSION = __version__
 SCHEMA_PATH = Path(__file__).with_name("article.schema.json")
 
 

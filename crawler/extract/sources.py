@@ -1,7 +1,7 @@
 """Source attribution lines ("المصدر: تاس", "Источник: РИА Новости", "Source: TASS").
 
 Researchers count and filter articles by the agency they were taken from, across three
-languages, so each attribution gets one canonical English name from config/sources.yaml
+languages, so each attribution gets one canonical English name from crawler/config/sources.yaml
 (``name``) next to the text as printed (``raw``). Photo credits name agencies too, but they
 credit a picture, not the text, and are never taken for the article's source.
 """

@@ -6,7 +6,7 @@ site looks like lives in its YAML file. Adding a site is adding a YAML file:
 ``scrapy crawl news -a site=NAME`` (or a subclass that fixes ``site_config``).
 
 Spider arguments (``-a``):
-- ``site``: site name (config/sites/NAME.yaml) or path to a YAML file;
+- ``site``: site name (crawler/config/sites/NAME.yaml) or path to a YAML file;
 - ``base_url``: crawl a mirror: its scheme, host and port replace the site's origin
   everywhere (start URLs, robots.txt, sitemaps, links to the site's own origin);
 - ``languages``: comma-separated subset of the configured languages (``ar,en``);
