@@ -236,8 +236,8 @@ class NewsSiteSpider(scrapy.Spider):
             return
         depth = response.meta.get(SITEMAP_DEPTH, 1)
         chain = (*response.meta.get(SITEMAP_CHAIN, ()), self._key(response.url)) if depth > 1 else ()
-        if chain and not self._sitemaps_read.get(chain[-1], "").startswith(SITEMAP_CUT):
-            self._sitemaps_read[chain[-1]] = "index"  # read in full: no longer part of a cut chain
+        if sitemap.type == "sitemapindex" and chain:  # read: no longer part of a cut chain, unless cut again
+            self._sitemaps_read.setdefault(chain[-1], "index")
         for entry in sitemap:
             url = self.urls.to_crawl_url(entry.get("loc", ""), base=response.url)
             if not url:
