@@ -16,6 +16,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -62,18 +63,36 @@ class Run:
 
 def run_archive(archive: Path, base_url: str, *extra: str, settings: dict | None = None, cwd: Path = ROOT,
                 env: dict | None = None, preexec_fn=None, mirror=None) -> Run:
-    """``python -m crawler.cli run ARCHIVE --base-url URL`` as cron runs it; peak RSS from wait4."""
+    """``python -m crawler.cli run ARCHIVE --base-url URL`` as cron runs it; peak RSS from wait4.
+
+    The run is started by a small launcher that waits for it: a child's ru_maxrss counts the image
+    it was forked from, and a child of the test process would report the test process's own size
+    (hundreds of MB late in the suite) instead of the run's."""
     command = [sys.executable, "-m", "crawler.cli", "run", str(archive), "--base-url", base_url, *extra]
     for name, value in {**FAST, **(settings or {})}.items():
         command += ["-s", f"{name}={value}"]
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     first = len(mirror.requests) if mirror else 0
-    process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               preexec_fn=preexec_fn)
-    output = process.stdout.read().decode("utf-8", "replace")
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return Run(process.returncode, output, usage.ru_maxrss * 1024, list(mirror.requests[first:]) if mirror else [])
+    with tempfile.NamedTemporaryFile("r", suffix=".maxrss") as peak:
+        process = subprocess.Popen([sys.executable, "-c", _PEAK_RSS_LAUNCHER, peak.name, *command], cwd=cwd,
+                                   env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
+        output = process.stdout.read().decode("utf-8", "replace")
+        process.wait()
+        peak_rss = int(peak.read() or 0) * 1024
+    return Run(process.returncode, output, peak_rss, list(mirror.requests[first:]) if mirror else [])
+
+
+# argv: FILE COMMAND...: runs COMMAND, writes its peak RSS (KiB, the largest of it and its children) to
+# FILE, exits with its exit code (128 + N when killed by signal N)
+_PEAK_RSS_LAUNCHER = """
+import os, subprocess, sys
+process = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(process.pid, 0)
+with open(sys.argv[1], "w") as peak:
+    peak.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
 
 
 def warc_records(archive: Path) -> list[dict]:
