@@ -137,3 +137,17 @@ def test_an_old_table_layout_portal_page_reads_as_a_layout(tmp_path):
 ])
 def test_copyright_notices_of_any_owner_are_not_body_lines(line, boilerplate):
     assert RULES.is_boilerplate(line) is boilerplate
+
+
+def test_an_inline_link_inside_a_sentence_stays_whatever_its_class(minimal_site):
+    site = minimal_site("https://district.example")
+    sentence = ("The attack in the north-eastern state of <a class='searchLink' href='/search?q=Borno'>Borno</a> "
+                "killed 31 people, officials said on Monday after the last of the wounded was counted.")
+    html = page("<title>Headline</title>", "<h1>Headline</h1>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS[:2]) +
+                f"<p>{sentence}</p>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS[2:]) +
+                "<p>Share: <a class='share-link' href='https://facebook.example/'>Facebook</a> "
+                "<a class='share-link' href='https://twitter.example/'>Twitter</a></p>")
+    article = extract_article(html, "https://district.example/news/1", [], site)
+    assert article is not None
+    assert "north-eastern state of Borno killed 31 people" in article.body
+    assert "Facebook" not in article.body and "Twitter" not in article.body
