@@ -35,6 +35,8 @@ WRONG_BLOCK_RATIO = 2
 TEASER_PROSE_SHARE = 0.5
 # A paragraph ends a sentence (a teaser's or a video's title does not).
 _SENTENCE_END = re.compile(r"[.!?…:;؟۔。！？][\"'»”’)\]]*$")
+# Lines not found as such are searched inside the kept text, this many at most per comparison.
+MAX_LINE_SEARCHES = 200
 # A one-paragraph densest block gives way to its container (up to this many levels) when
 # precision kept this share of the container's text.
 CONTAINER_CLIMB_LEVELS = 2
@@ -187,12 +189,16 @@ def _covered(lines: list[str], kept: list[str]) -> list[bool]:
     exact = set(kept)
     joined = None
     found = []
+    searches = 0
     for line in lines:
-        if line not in exact:
+        if line in exact:
+            found.append(True)
+        elif searches < MAX_LINE_SEARCHES:  # bounded work when two long extractions differ
+            searches += 1
             joined = " ".join(kept) if joined is None else joined
             found.append(line in joined)
         else:
-            found.append(True)
+            found.append(False)
     return found
 
 
