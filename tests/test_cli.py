@@ -37,7 +37,7 @@ def test_crawl_command_carries_options_and_run_paths(tmp_path):
         spider_args=(("site", "other.yaml"),), settings=(("DOWNLOAD_DELAY", "0"), ("CLOSESPIDER_PAGECOUNT", "5")),
     )
     assert crawl_command(options, paths, python="/usr/bin/python3") == [
-        "/usr/bin/python3", "-m", "scrapy", "crawl", "rusislam",
+        "/usr/bin/python3", "-m", "crawler.cli", "crawl", "--spider", "rusislam",
         "-a", "languages=ar,en", "-a", "base_url=http://127.0.0.1:8765", "-a", "full=1", "-a", "revisit_after=30d",
         "-a", "site=other.yaml",
         "-s", f"ARCHIVE_DIR={archive}",
@@ -48,7 +48,7 @@ def test_crawl_command_carries_options_and_run_paths(tmp_path):
         "-s", "DOWNLOAD_DELAY=0", "-s", "CLOSESPIDER_PAGECOUNT=5",
     ]
     # Defaults: no spider arguments at all.
-    assert crawl_command(CrawlOptions(), paths, python="py")[:6] == ["py", "-m", "scrapy", "crawl", "rusislam", "-s"]
+    assert crawl_command(CrawlOptions(), paths, python="py")[:7] == ["py", "-m", "crawler.cli", "crawl", "--spider", "rusislam", "-s"]
 
 
 def test_run_paths_of_two_runs_in_one_second_differ(tmp_path):
@@ -91,7 +91,7 @@ def test_bad_run_options_exit_2_before_touching_the_archive(tmp_path, capsys, ar
 
 # -- run, with a stand-in for Scrapy ------------------------------------------------------------
 
-# Takes the place of `python -m scrapy crawl ...`: records how it was called, appends to the log,
+# Takes the place of `python -m crawler.cli crawl ...`: records how it was called, appends to the log,
 # writes the crawl summary it is told to write, and exits as FAKE_EXIT says.
 _FAKE_CRAWL = textwrap.dedent(
     """
@@ -143,7 +143,7 @@ def test_run_writes_summary_log_and_drops_finished_job(tmp_path, fake_crawl):
     archive = tmp_path / "arch"
     assert main(["run", str(archive), "--base-url", "http://127.0.0.1:1", "--languages", "ar, en", "-s", "DOWNLOAD_DELAY=0"]) == 0
     (call,) = fake_calls(archive)
-    assert call["argv"][:5] == ["scrapy", "crawl", "rusislam", "-a", "languages=ar,en"]
+    assert call["argv"][:6] == ["crawler.cli", "crawl", "--spider", "rusislam", "-a", "languages=ar,en"]
     assert f"ARCHIVE_DIR={archive}" in call["argv"] and "DOWNLOAD_DELAY=0" in call["argv"]
     assert call["cwd"] == str(PROJECT_ROOT) and call["settings_module"] == "crawler.settings"
     summary = only_summary(archive)
@@ -156,14 +156,16 @@ def test_run_writes_summary_log_and_drops_finished_job(tmp_path, fake_crawl):
     assert not (archive / "job").exists()  # a finished crawl's dupefilter must not stop the next run
 
 
-def test_interrupted_run_exits_1_and_the_next_one_resumes(tmp_path, fake_crawl, monkeypatch, capsys):
+def test_interrupted_run_exits_4_and_the_next_one_resumes(tmp_path, fake_crawl, monkeypatch, capsys):
     archive = tmp_path / "arch"
     monkeypatch.setenv("FAKE_REASON", "-")  # no summary file: the reason comes from Scrapy's stats in the log
-    assert main(["run", str(archive), "--full"]) == 1
-    assert "crawl failed (exit 0, finish reason shutdown)" in capsys.readouterr().err
+    assert main(["run", str(archive), "--full"]) == 4
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["rusislam-archive: ERROR: the crawl was stopped by a signal; the next run resumes; "
+                                f"log: {next((archive / 'logs').glob('*.log'))}"]
     assert (archive / "job" / "requests.seen").exists()
     summary = only_summary(archive)
-    assert (summary["exit_code"], summary["finish_reason"], summary["crawl"]) == (1, "shutdown", None)
+    assert (summary["exit_code"], summary["finish_reason"], summary["crawl"]) == (4, "shutdown", None)
 
     monkeypatch.setenv("FAKE_REASON", "finished")
     time.sleep(1.05)  # another run stamp
@@ -259,6 +261,21 @@ def test_second_run_exits_75_at_once_without_touching_the_archive(tmp_path):
     assert f"pid {holder.pid} started" in second.stderr and "not starting" in second.stderr
     assert {p: p.stat().st_mtime_ns for p in archive.rglob("*")} == before
     assert (archive / ".lock").read_text() == lock_text
+
+
+def test_version_and_help(capsys):
+    from archive import __version__
+    from crawler.extract.record import EXTRACTOR_VERSION
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"rusislam-archive {__version__}\n"
+    assert EXTRACTOR_VERSION == __version__  # the articles' extractor field and the WARC warcinfo agree
+    assert main([]) == 0  # alone: help, not a usage error
+    shown = capsys.readouterr().out
+    assert shown.startswith("usage: rusislam-archive") and "crawl" in shown and "run" in shown
+    assert "69  the site could not be reached at all" in shown and "4   the crawl was stopped by a signal" in shown
 
 
 def test_installed_console_script_is_this_main():
