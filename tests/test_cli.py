@@ -18,9 +18,8 @@ import pytest
 from crawler import runner
 from crawler.cli import main
 from crawler.runner import CrawlOptions, RunPaths, crawl_command
-from archive.jsonl import JsonLinesWriter
 from archive.state import StateStore, state_path
-from archive.warc import HttpExchange, WarcArchiveWriter
+from tests.archive_tools import leave_killed_crawl_leftovers
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -187,27 +186,8 @@ def test_job_of_a_run_with_other_arguments_is_not_resumed(tmp_path, fake_crawl, 
 
 def test_run_recovers_what_a_killed_run_left(tmp_path, fake_crawl):
     archive = tmp_path / "arch"
-    # An open WARC file of a dead writer on another host, cut in the middle of its last record.
-    scratch = tmp_path / "scratch"
-    writer = WarcArchiveWriter(scratch, "rusislam", hostname="h")
-    for n in range(2):
-        writer.write_exchange(HttpExchange(
-            url=f"http://127.0.0.1/{n}", method="GET", request_headers=[("Host", "127.0.0.1")], request_body=b"",
-            protocol="HTTP/1.1", status=200, reason="OK", response_headers=[("Content-Type", "text/html")],
-            body=b"<html>%d</html>" % n * 50, captured_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
-        ))
-    writer.close()
-    (finished,) = scratch.glob("*.warc.gz")
-    data = finished.read_bytes()
-    (archive / "warc").mkdir(parents=True)
-    left_open = archive / "warc" / "rusislam-20260101000000000-00000-deadhost-99999.warc.gz.open"
-    left_open.write_bytes(data[:-10])
-    # A JSON lines file ending in a partial line, and a state store whose session never closed.
-    lines = archive / "articles" / "rusislam-20260101T000000Z.jsonl"
-    with JsonLinesWriter(lines) as out:
-        out.write({"id": "a1", "version": 1, "content_sha1": "s1", "url": "http://x/1"})
-    with open(lines, "ab") as out:
-        out.write(b'{"id": "a2", "vers')
+    left_open, lines = leave_killed_crawl_leftovers(archive, tmp_path / "scratch")
+    # ... and a state store whose session never closed.
     store = StateStore(state_path(archive))
     store.commit()
     store._db.close()  # as if killed: no clean close

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from archive.runlock import RunLock
+from tests.archive_tools import leave_killed_crawl_leftovers
 from tests.conftest import FAST, ROOT
 from tests.mirror.server import free_port
 
@@ -302,37 +303,9 @@ def test_plain_scrapy_crawl_refuses_a_locked_archive_with_75(tmp_path):
     assert sorted(p.name for p in archive.iterdir()) == [".lock"]
 
 
-def _dead_writers_leftovers(archive: Path, tmp_path: Path) -> tuple[Path, Path]:
-    """A WARC file left open by a dead writer (last record cut) and a JSON lines file with a partial line."""
-    from datetime import datetime, timezone
-
-    from archive.jsonl import JsonLinesWriter
-    from archive.warc import HttpExchange, WarcArchiveWriter
-
-    scratch = tmp_path / "scratch"
-    writer = WarcArchiveWriter(scratch, "rusislam", hostname="deadhost")
-    for n in range(2):
-        writer.write_exchange(HttpExchange(
-            url=f"http://127.0.0.1/{n}", method="GET", request_headers=[("Host", "127.0.0.1")], request_body=b"",
-            protocol="HTTP/1.1", status=200, reason="OK", response_headers=[("Content-Type", "text/html")],
-            body=b"<html>%d</html>" % n * 50, captured_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
-        ))
-    writer.close()
-    (finished,) = scratch.glob("*.warc.gz")
-    (archive / "warc").mkdir(parents=True)
-    left_open = archive / "warc" / "rusislam-20260101000000000-00000-deadhost-99999.warc.gz.open"
-    left_open.write_bytes(finished.read_bytes()[:-10])
-    lines = archive / "articles" / "rusislam-20260101T000000Z.jsonl"
-    with JsonLinesWriter(lines) as out:
-        out.write({"id": "a1", "version": 1, "content_sha1": "s1", "url": "http://x/1"})
-    with open(lines, "ab") as out:
-        out.write(b'{"id": "a2", "vers')
-    return left_open, lines
-
-
 def test_plain_scrapy_crawl_recovers_what_a_killed_crawl_left(tmp_path, mirror):
     archive = tmp_path / "arch"
-    left_open, lines = _dead_writers_leftovers(archive, tmp_path)
+    left_open, lines = leave_killed_crawl_leftovers(archive, tmp_path / "scratch")
     (archive / "warc" / "odd.warc.gz.open").mkdir()  # a directory of that name: reported, skipped
     result = run([*SCRAPY_CRAWL, "rusislam", "-a", f"base_url={mirror.base_url}", "-a", "languages=en",
                   *settings_args(archive)], cwd=ROOT)
