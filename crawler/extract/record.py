@@ -51,6 +51,8 @@ class Article:
     categories: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     content_sha1: str = ""
+    # The same article in the site's other languages (hreflang alternates): (language, canonical URL).
+    translations: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ def article_record(article: Article, capture: Capture) -> dict:
         "author": article.author,
         "categories": list(article.categories),
         "tags": list(article.tags),
+        "translations": [{"language": language, "url": url} for language, url in article.translations],
         "fetched_at": _utc_iso(capture.fetched_at),
         "http_status": int(capture.http_status),
         "content_sha1": article.content_sha1,

@@ -39,6 +39,7 @@ class Language:
     code: str
     prefix: str
     start_urls: tuple[str, ...]
+    feeds: tuple[str, ...] = ()  # RSS/Atom feed paths; feeds the start pages announce are found too
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,11 @@ def _read_yaml(path: Path | Traversable) -> dict[str, Any]:
     return data
 
 
+def _name_from_file(path: Path) -> str:
+    """A site file without ``name`` is named after the file: ``gulf_wire.yaml`` -> ``gulf_wire``."""
+    return re.sub(r"[^a-z0-9_-]+", "-", path.stem.lower()).strip("-") or "site"
+
+
 def _origin(url: Any, file: Path | str, key: str) -> str:
     if not isinstance(url, str):
         raise ConfigError(file, key, "must be a URL string such as https://example.org")
@@ -181,7 +187,7 @@ class _SiteParser:
             _origin(a, self.path, f"origin_aliases[{i}]")
             for i, a in enumerate(self.str_list("origin_aliases", []))
         )
-        name = self.required("name")
+        name = d.get("name") or _name_from_file(self.path)
         if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_-]+", name):
             raise self.error("name", "must be a short lowercase identifier such as 'rusislam'")
         sources_file = d.get("sources_file")
@@ -277,16 +283,17 @@ class _SiteParser:
                 raise self.error(key, "a language code must be two or three lowercase letters")
             if not isinstance(spec, dict):
                 raise self.error(key, "must be a mapping with 'prefix' and 'start_urls'")
-            unknown = sorted(set(spec) - {"prefix", "start_urls"})
+            unknown = sorted(set(spec) - {"prefix", "start_urls", "feeds"})
             if unknown:
-                raise self.error(f"{key}.{unknown[0]}", "unknown key (known keys: prefix, start_urls)")
+                raise self.error(f"{key}.{unknown[0]}", "unknown key (known keys: prefix, start_urls, feeds)")
             prefix = spec.get("prefix")
             if not isinstance(prefix, str) or not prefix.startswith("/") or not prefix.endswith("/"):
                 raise self.error(f"{key}.prefix", "must be a path that starts and ends with '/'")
             starts = self.paths(f"{key}.start_urls", spec.get("start_urls") or [])
             if not starts:
                 raise self.error(f"{key}.start_urls", "must list at least one start page")
-            languages[code] = Language(code, prefix, tuple(starts))
+            feeds = self.paths(f"{key}.feeds", spec.get("feeds") or [])
+            languages[code] = Language(code, prefix, tuple(starts), tuple(feeds))
         return languages
 
     def typed(self, key: str, cls: type) -> Any:
