@@ -250,7 +250,7 @@ def _startup_cases(tmp_path: Path) -> list[tuple[list[str], list[str], str]]:
          "unknown language xx"),
         (["--spider", "nosuch"], ["--spider", "nosuch"],
          "unknown spider 'nosuch' (spiders: news, rusislam)"),
-        (["--spider", "news", "-a", f"site={site}"], ["--spider", "news", "-a", f"site={site}"],
+        (["--site", str(site)], ["--spider", "news", "-a", f"site={site}"],
          f"{site}: colour: unknown key"),
         (["-a", "langauges=ar"], ["-a", "langauges=ar"],
          "-a langauges: not an argument of spider 'rusislam' (its arguments: base_url, full, languages, name, "

@@ -33,12 +33,12 @@ from archive.runlock import ArchiveLocked
 from archive.state import StateError
 from crawler.extract.siteconfig import ConfigError
 from crawler.outcome import crawl_outcome
+from crawler.runner import DEFAULT_SPIDER
 
 from . import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, ArchiveCommand, UsageError
-from ._crawl_args import SETTING_NAME, SPIDER_ARG_NAME, name_value
+from ._crawl_args import SETTING_NAME, SITE_SPIDER, SPIDER_ARG_NAME, name_value
 
 SETTINGS_MODULE = "crawler.settings"
-DEFAULT_SPIDER = "rusislam"
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +213,9 @@ class Command(ArchiveCommand):
                    "run log, the run summary and the CDXJ index.")
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--spider", default=DEFAULT_SPIDER, help=f"spider to run (default: {DEFAULT_SPIDER})")
+        parser.add_argument("--spider", help=f"spider to run (default: {DEFAULT_SPIDER}, or news with --site)")
+        parser.add_argument("--site", metavar="SITE_YAML",
+                            help="crawl the site this YAML file describes (spider news; the same as -a site=SITE_YAML)")
         parser.add_argument("-a", dest="spider_args", action="append", default=[], metavar="NAME=VALUE",
                             help="a spider argument (repeatable): languages=ar,en, base_url=URL, full=1, "
                                  "revisit_after=30d, site=NAME|PATH (spider news)")
@@ -222,7 +224,10 @@ class Command(ArchiveCommand):
 
     def run(self, args: argparse.Namespace) -> int:
         spider_args = dict(name_value(text, "-a", SPIDER_ARG_NAME) for text in args.spider_args)
+        if args.site is not None:
+            spider_args["site"] = args.site
+        spider = args.spider or (SITE_SPIDER if "site" in spider_args else DEFAULT_SPIDER)
         overrides = dict(name_value(text, "-s", SETTING_NAME) for text in args.settings)
         settings = project_settings(overrides)
         warn_unknown_settings(overrides)
-        return crawl(settings, args.spider, spider_args, prog="rusislam-archive crawl")
+        return crawl(settings, spider, spider_args, prog="rusislam-archive crawl")
