@@ -207,10 +207,9 @@ def _close_after_forced_stop(crawler) -> None:
 class Command(ArchiveCommand):
     warnings_to_stderr = False
     help = "crawl the site into ARCHIVE_DIR (the -s setting): scrapy crawl from any directory"
-    description = ("Run the crawl itself, from any directory, with the same spider arguments and "
-                   "settings as `scrapy crawl rusislam` in a checkout (which needs the checkout as "
-                   "the current directory). For cron, prefer `rusislam-archive run`, which adds the "
-                   "run log, the run summary and the CDXJ index.")
+    description = ("Run the crawl itself, from any directory, with the spider arguments and settings of\n"
+                   "`scrapy crawl rusislam` (which works only with a source checkout as the current directory).\n"
+                   "For cron prefer `rusislam-archive run`: it adds the run log and summary and the CDXJ index.")
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--spider", help=f"spider to run (default: {DEFAULT_SPIDER}, or news with --site)")
