@@ -37,6 +37,13 @@ def test_a_sidebar_taken_for_the_body_gives_way_to_the_article_block():
     assert with_main_text(sidebar, main, RULES) == PARAGRAPHS
 
 
+def test_an_article_is_not_traded_for_a_longer_block_of_comments():
+    comments = [f"Reader {n} writes a long comment about the story, and then another sentence or two of it."
+                for n in range(1, 16)]
+    main = block("<div>" + "".join(f"<p>{c}</p>" for c in comments) + "</div>")
+    assert with_main_text(PARAGRAPHS, main, RULES) == PARAGRAPHS
+
+
 def test_precision_output_that_is_the_article_is_left_alone():
     main = block("<div>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "<p>Share this</p></div>")
     assert with_main_text(PARAGRAPHS, main, RULES) == PARAGRAPHS

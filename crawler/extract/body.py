@@ -30,6 +30,9 @@ ATTRIBUTION_LOOKAHEAD = 4
 # this many times its prose, is some other part of the page (see with_main_text).
 WRONG_BLOCK_SHARE = 0.5
 WRONG_BLOCK_RATIO = 2
+# ... when it is mostly short lines (teaser titles): prose from elsewhere (an article above its
+# comments, a page beside its sidebar) is kept.
+TEASER_PROSE_SHARE = 0.5
 # A paragraph ends a sentence (a teaser's or a video's title does not).
 _SENTENCE_END = re.compile(r"[.!?…:;؟۔。！？][\"'»”’)\]]*$")
 # A lead is looked for before the body's container and up to this many wrappers around it.
@@ -127,8 +130,9 @@ def with_main_text(lines: list[str], main_block, rules: LineRules, title_element
     """trafilatura's precision-first lines, measured against the densest text block (the
     article's container on nearly every layout, the cell of a table layout):
 
-    - when they share little with it and it holds much more prose, they are some other part of
-      the page (a sidebar of teasers next to an article in a table cell): the block's lines;
+    - when they share little with it, are mostly short lines and it holds much more prose, they
+      are some other part of the page (a sidebar of teasers next to an article in a table cell):
+      the block's lines;
     - otherwise the block's prose lines that precision dropped between (or before) the lines it
       kept are put back in place (paragraphs opening with a date or a quote, a first paragraph
       with a dateline), and a prose block printed right before the container (a lead, a
@@ -143,7 +147,9 @@ def with_main_text(lines: list[str], main_block, rules: LineRules, title_element
     covered = _covered(main, lines)
     main_prose = sum(len(line) for line in main if len(line) >= PROSE_LINE_CHARS)
     shared = sum(len(line) for line, inside in zip(main, covered) if inside)
-    if shared < WRONG_BLOCK_SHARE * text_chars(lines) and main_prose > WRONG_BLOCK_RATIO * _prose_chars(lines):
+    prose = _prose_chars(lines)
+    if shared < WRONG_BLOCK_SHARE * text_chars(lines) and main_prose > WRONG_BLOCK_RATIO * prose and \
+            prose < TEASER_PROSE_SHARE * text_chars(lines):
         return main
     if any(covered):
         lines = _put_back(lines, main, covered)
@@ -215,8 +221,8 @@ def lead_lines(main_block, rules: LineRules, title_element=None) -> list[str]:
     if sibling is None or (title_element is not None and is_attached(title_element, sibling)):
         return []
     lines = rules.filter(block_lines(sibling))
-    if not lines or any(len(line) < PROSE_LINE_CHARS for line in lines):
-        return []
+    if not lines or any(len(line) < PROSE_LINE_CHARS for line in lines) or not _SENTENCE_END.search(lines[-1]):
+        return []  # a byline with its date, a list of tags: not sentences
     linked = sum(len(element_text(a)) for a in sibling.iter("a"))
     return lines if linked <= LEAD_MAX_LINK_SHARE * text_chars(lines) else []
 
