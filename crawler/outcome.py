@@ -42,6 +42,13 @@ class SiteReachabilityMiddleware:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    def process_request(self, request):
+        # Requests that were waiting (for robots.txt, for a download slot) when the site was found
+        # unreachable are not sent: the crawl is closing.
+        if self.reason is not None:
+            raise IgnoreRequest(f"site unreachable: {self.reason}")
+        return None
+
     def process_response(self, request, response):
         self.answered = True
         return response
