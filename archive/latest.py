@@ -12,12 +12,20 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from pathlib import Path
 from typing import BinaryIO, Iterator, NamedTuple
 
 log = logging.getLogger(__name__)
 
 ARTICLES_DIR_NAME = "articles"
+
+# A line as the crawl writes it (archive.jsonl.encode_line, versions added last): its id and version
+# are read from its first and last bytes without decoding the body. An unescaped '"' cannot occur
+# inside a JSON string, so these can only be the top-level members; any other line is parsed whole.
+_ID_PREFIX = re.compile(rb'\{"id":"([0-9a-f]{1,64})",')
+_VERSION_SUFFIX = re.compile(rb',"version":([1-9][0-9]{0,8}),"previous_sha1":(?:"[0-9a-f]*"|null)\}\n\Z')
+_SUFFIX_SPAN = 128
 
 
 class _Best(NamedTuple):
@@ -36,21 +44,42 @@ def article_files(archive_dir: str | os.PathLike) -> list[Path]:
 
 def write_latest_articles(files: list[Path], out: BinaryIO) -> int:
     """Copy the best line of each article id from ``files`` to ``out``; returns the lines written."""
+    written = 0
+    for _path, _number, raw in iter_latest_lines(files):
+        out.write(raw)
+        written += 1
+    return written
+
+
+def iter_latest_lines(files: list[Path]) -> Iterator[tuple[Path, int, bytes]]:
+    """``(file, line number, line)`` of the best line of each article id, in archive order.
+
+    Each line is yielded byte for byte, ending in a newline.
+    """
     best = _best_lines(files)
     wanted: dict[int, set[int]] = {}
     for choice in best.values():
         wanted.setdefault(choice.file_index, set()).add(choice.offset)
     del best
-    written = 0
     for file_index, path in enumerate(files):
         offsets = wanted.get(file_index)
         if not offsets:
             continue
-        for offset, raw in _lines_with_offsets(path):
+        for number, (offset, raw) in enumerate(_lines_with_offsets(path), 1):
             if offset in offsets:
-                out.write(raw if raw.endswith(b"\n") else raw + b"\n")
-                written += 1
-    return written
+                yield path, number, raw if raw.endswith(b"\n") else raw + b"\n"
+
+
+def iter_article_lines(files: list[Path]) -> Iterator[tuple[Path, int, bytes]]:
+    """``(file, line number, line)`` of every usable line (every version), in archive order.
+
+    A line is skipped (and logged) for the same reasons as in the latest selection: a partial
+    last line, a line that is not JSON, a line without a string id or with a bad version.
+    """
+    for path in files:
+        for number, (_offset, raw) in enumerate(_lines_with_offsets(path), 1):
+            if _id_and_version(raw, path, number) is not None:
+                yield path, number, raw
 
 
 def _best_lines(files: list[Path]) -> dict[str, _Best]:
@@ -69,10 +98,16 @@ def _best_lines(files: list[Path]) -> dict[str, _Best]:
 
 def _id_and_version(raw: bytes, path: Path, number: int) -> tuple[str, int] | None:
     """``(id, version)`` of a line, or None (logged) for a line that cannot be used."""
-    if not raw.strip():
-        return None
     if not raw.endswith(b"\n"):
-        log.warning("%s:%d: skipping a partial last line (a crash leftover)", path, number)
+        if raw.strip():
+            log.warning("%s:%d: skipping a partial last line (a crash leftover)", path, number)
+        return None
+    prefix = _ID_PREFIX.match(raw)
+    if prefix is not None:
+        suffix = _VERSION_SUFFIX.search(raw, max(0, len(raw) - _SUFFIX_SPAN))
+        if suffix is not None:
+            return prefix.group(1).decode("ascii"), int(suffix.group(1))
+    if not raw.strip():
         return None
     try:
         record = json.loads(raw.decode("utf-8"))
