@@ -47,7 +47,8 @@ UNKNOWN_LANGUAGE = "und"  # BCP 47 "undetermined": the file of a --split for art
 # Lines parsed per batch, and bytes: a batch becomes one Parquet row group. Small batches keep memory
 # low and flat (measured on 20,000 lines, peak RSS of the whole command: 2 MB 177 MB, 4 MB 192 MB,
 # 8 MB over 200 MB, with the system allocator; see bench/results/export.md).
-BATCH_BYTES = 4 * 1024 * 1024
+BATCH_LINES = 5_000
+BATCH_BYTES = 2 * 1024 * 1024
 
 # How pyarrow reads a crawl line: every member typed here, so no column is guessed from its values.
 LINE_SCHEMA = pa.schema([
