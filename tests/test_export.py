@@ -25,7 +25,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from archive.export import EXPORT_SCHEMA, WRITERS, ParquetTableWriter, Selection, export_tables, to_export_table
-from archive.latest import article_files
+from archive.jsonl import encode_line
+from archive.latest import article_files, iter_latest_lines
 from crawler.cli import main
 from crawler.commands.export import FORMATS
 from crawler.extract.record import load_schema
@@ -322,6 +323,17 @@ def test_stdout_takes_jsonl_and_csv_not_parquet(archive, latest):
         "rusislam-archive export: -o -: Parquet cannot be written to standard output (use jsonl or csv)")
 
 
+def test_an_archive_without_articles_exports_an_empty_table_and_says_so(tmp_path):
+    (tmp_path / "archive").mkdir()
+    result = run_export(tmp_path / "archive", "-o", str(tmp_path / "empty.parquet"))
+    assert result.returncode == 0
+    assert result.stderr.decode().splitlines() == [
+        f"rusislam-archive: WARNING: no article files in {tmp_path / 'archive' / 'articles'}",
+        "rusislam-archive: WARNING: no article matched; the export is empty"]
+    table = pq.read_table(tmp_path / "empty.parquet")
+    assert table.num_rows == 0 and table.schema.names == EXPORT_SCHEMA.names
+
+
 @pytest.mark.parametrize("options, message", [
     (["-o", "{tmp}/x.txt"], "cannot tell the format from the suffix"),
     (["-o", "{tmp}/x.csv", "--format", "parquet"], "has the suffix of csv, not of --format parquet"),
@@ -372,6 +384,25 @@ def test_a_line_that_does_not_fit_is_skipped_and_logged(tmp_path, lines, caplog)
     assert "rusislam-1.jsonl:2: skipping a line that does not fit the export schema" in caplog.text
     with pytest.raises(pa.ArrowInvalid):
         to_export_table([bad.encode() + b"\n"])
+
+
+def test_the_latest_line_is_chosen_by_the_real_version_and_the_later_tie(tmp_path):
+    """id and version are read from a line's ends: text in the body that looks like them does not count."""
+    lookalike = 'a body ending in ","version":9,"previous_sha1":""}'
+    first, second = "aa" * 10, "bb" * 10
+    records = [
+        {"id": first, "body": lookalike, "version": 1, "previous_sha1": ""},
+        {"id": first, "body": "version 2", "version": 2, "previous_sha1": "c" * 40},
+        {"id": second, "body": "one", "version": 1, "previous_sha1": ""},
+        {"id": second, "body": "the same version again: the later line wins", "version": 1, "previous_sha1": ""},
+        {"id": first, "body": lookalike, "version": 1, "previous_sha1": ""},
+        {"version": 3, "id": "not-hex", "body": "other key order: parsed whole"},
+    ]
+    path = tmp_path / "articles.jsonl"
+    path.write_bytes(b"".join(encode_line(record) for record in records))
+    chosen = [(number, json.loads(raw)["body"]) for _, number, raw in iter_latest_lines([path])]
+    assert chosen == [(2, "version 2"), (4, "the same version again: the later line wins"),
+                      (6, "other key order: parsed whole")]
 
 
 def test_every_format_has_a_writer():
