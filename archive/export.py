@@ -50,6 +50,9 @@ UNKNOWN_LANGUAGE = "und"  # BCP 47 "undetermined": the file of a --split for art
 BATCH_LINES = 5_000
 BATCH_BYTES = 2 * 1024 * 1024
 
+_STRINGS = pa.list_(pa.string())
+_TRANSLATIONS = pa.list_(pa.struct([("language", pa.string()), ("url", pa.string())]))
+
 # How pyarrow reads a crawl line: every member typed here, so no column is guessed from its values.
 LINE_SCHEMA = pa.schema([
     ("id", pa.string()),
@@ -64,8 +67,9 @@ LINE_SCHEMA = pa.schema([
     ("body", pa.string()),
     ("source", pa.struct([("name", pa.string()), ("raw", pa.string())])),
     ("author", pa.string()),
-    ("categories", pa.list_(pa.string())),
-    ("tags", pa.list_(pa.string())),
+    ("categories", _STRINGS),
+    ("tags", _STRINGS),
+    ("translations", _TRANSLATIONS),
     ("fetched_at", pa.string()),
     ("http_status", pa.int32()),
     ("content_sha1", pa.string()),
@@ -77,7 +81,6 @@ LINE_SCHEMA = pa.schema([
 ])
 
 _TIMESTAMP = pa.timestamp("ms", tz="UTC")  # Parquet stores nothing coarser than milliseconds
-_STRINGS = pa.list_(pa.string())
 
 # (name, type, description): the export's columns in order; the schema and the dataset card both come from here.
 EXPORT_FIELDS: tuple[tuple[str, pa.DataType, str], ...] = (
@@ -99,6 +102,8 @@ EXPORT_FIELDS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("author", pa.string(), "author or byline; null when none"),
     ("categories", _STRINGS, "sections the page files the article under (CSV: a JSON array)"),
     ("tags", _STRINGS, "the article's tags (CSV: a JSON array)"),
+    ("translations", _TRANSLATIONS, "the same article in the site's other languages (hreflang): language and "
+                                    "canonical URL pairs, sorted by language (CSV: a JSON array of objects)"),
     ("fetched_at", _TIMESTAMP, "when the page was fetched (UTC)"),
     ("http_status", pa.int32(), "HTTP status of the response the article was read from"),
     ("content_sha1", pa.string(), "SHA-1 of the body's UTF-8 bytes"),
@@ -114,7 +119,8 @@ EXPORT_FIELDS: tuple[tuple[str, pa.DataType, str], ...] = (
 )
 
 EXPORT_SCHEMA = pa.schema([pa.field(name, kind, metadata={"description": text}) for name, kind, text in EXPORT_FIELDS])
-CSV_SCHEMA = pa.schema([pa.field(f.name, pa.string() if f.type == _STRINGS else f.type, metadata=f.metadata)
+_LIST_COLUMNS = tuple(f.name for f in EXPORT_SCHEMA if pa.types.is_list(f.type))  # JSON text in CSV
+CSV_SCHEMA = pa.schema([pa.field(f.name, pa.string() if f.name in _LIST_COLUMNS else f.type, metadata=f.metadata)
                         for f in EXPORT_SCHEMA])
 
 
@@ -273,7 +279,7 @@ class CsvTableWriter:
         self._writer = pa_csv.CSVWriter(stream, CSV_SCHEMA)
 
     def write(self, table: pa.Table) -> None:
-        for name in ("categories", "tags"):
+        for name in _LIST_COLUMNS:
             index = table.schema.get_field_index(name)
             as_json = pa.array([None if items is None else json.dumps(items, ensure_ascii=False)
                                 for items in table[name].to_pylist()], pa.string())
@@ -326,6 +332,9 @@ def is_dataset_card(path: Path) -> bool:
 
 def _feature_yaml(name: str, kind: pa.DataType, indent: str = "  ") -> list[str]:
     """One entry of the Hugging Face ``dataset_info.features`` list (the YAML ``datasets`` writes)."""
+    if pa.types.is_list(kind) and pa.types.is_struct(kind.value_type):
+        members = [line for member in kind.value_type for line in _feature_yaml(member.name, member.type, indent + "  ")]
+        return [f"{indent}- name: {name}", f"{indent}  list:", *members]
     if pa.types.is_list(kind):
         return [f"{indent}- name: {name}", f"{indent}  list: {_hf_dtype(kind.value_type)}"]
     return [f"{indent}- name: {name}", f"{indent}  dtype: {_hf_dtype(kind)}"]

@@ -123,7 +123,7 @@ def test_every_line_has_every_field_with_one_type(lines):
     schema = load_schema()
     for line in lines:
         jsonschema.validate(line, schema, cls=jsonschema.Draft202012Validator)
-        assert list(line) == list(schema["properties"])
+        assert list(line) == schema["required"]
     kinds = {name: {type(line[name]).__name__ for line in lines} - {"NoneType"} for name in schema["properties"]}
     assert {name: len(found) for name, found in kinds.items() if len(found) != 1} == {}
     first_run = [line for line in lines if line["version"] == 1]
@@ -182,6 +182,7 @@ def test_parquet_export_has_the_schema_and_one_row_per_article(parquet_dir, late
         assert (row["source_name"], row["source_raw"]) == ((line["source"] or {}).get("name"), (line["source"] or {}).get("raw"))
         assert row["fetched_at"] == datetime.fromisoformat(line["fetched_at"].replace("Z", "+00:00"))
         assert row["warc_offset"] == line["warc"]["offset"] and row["tags"] == line["tags"]
+        assert row["translations"] == line["translations"]
         assert row["published_at"] is None or len(line["published"]) > 10
     assert sum(row["version"] == 2 for row in rows) == 1
 
@@ -226,7 +227,9 @@ def test_duckdb_and_pandas_read_the_jsonl_export(jsonl_dir, latest):
 def test_datasets_reads_the_exports_with_their_cards(parquet_dir, jsonl_dir, latest, hf_datasets):
     expected = {"published_date": hf_datasets.Value("date32"), "published_at": hf_datasets.Value("timestamp[ms, tz=UTC]"),
                 "version": hf_datasets.Value("int32"), "tags": hf_datasets.List(hf_datasets.Value("string")),
-                "categories": hf_datasets.List(hf_datasets.Value("string"))}
+                "categories": hf_datasets.List(hf_datasets.Value("string")),
+                "translations": hf_datasets.List({"language": hf_datasets.Value("string"),
+                                                  "url": hf_datasets.Value("string")})}
     for directory in (parquet_dir, jsonl_dir):
         assert (directory / "README.md").read_text("utf-8").startswith("---\n")
         loaded = hf_datasets.load_dataset(str(directory), split="train")
@@ -255,6 +258,7 @@ def test_csv_export_reads_back_with_pyarrow_and_pandas(archive, tmp_path, latest
     by_id = {line["id"]: line for line in latest}
     for record in frame.to_dict("records"):
         assert json.loads(record["tags"]) == by_id[record["id"]]["tags"]
+        assert json.loads(record["translations"]) == by_id[record["id"]]["translations"]
         assert record["body"] == by_id[record["id"]]["body"]  # multi-line, quoted by pyarrow
     assert frame[frame["title"] == MIDNIGHT["title"]]["published_date"].iloc[0] == "2026-11-28"
 
