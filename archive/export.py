@@ -258,11 +258,20 @@ def split_by_language(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
 # --- writers ------------------------------------------------------------------------------------
 
 
+# Columns whose values repeat from row to row (dictionary-encoded in Parquet), and those worth min/max
+# statistics for readers' row-group skipping (not the texts: a body's min and max say nothing).
+_REPEATED_COLUMNS = ["site", "language", "language_declared", "source_name", "source_raw", "author", "http_status",
+                     "warc_file", "extractor_name", "extractor_version", "extractor_trafilatura"]
+_ORDERED_COLUMNS = ["id", "site", "language", "published_date", "published_at", "fetched_at", "http_status",
+                    "version"]
+
+
 class ParquetTableWriter:
     """Parquet, zstd-compressed: each table written becomes a row group (nothing is held back)."""
 
     def __init__(self, stream: BinaryIO):
-        self._writer = pq.ParquetWriter(stream, EXPORT_SCHEMA, compression="zstd")
+        self._writer = pq.ParquetWriter(stream, EXPORT_SCHEMA, compression="zstd", use_dictionary=_REPEATED_COLUMNS,
+                                        write_statistics=_ORDERED_COLUMNS)
 
     def write(self, table: pa.Table) -> None:
         if table.num_rows:
