@@ -96,17 +96,23 @@ def _encode(line: dict) -> bytes:
 
 
 def measure(archive: Path, output: Path, *options: str) -> dict:
-    """One export as its own process: wall seconds and the process's peak RSS (its own rusage)."""
-    command = [sys.executable, "-m", "crawler.cli", "export", str(archive), "-o", str(output), "--overwrite", *options]
+    """One export as its own process: wall seconds, CPU seconds and the process's peak RSS."""
+    result = run_measured(["export", str(archive), "-o", str(output), "--overwrite", *options])
+    return {**result, "output_mb": output.stat().st_size / 1e6}
+
+
+def run_measured(arguments: list[str]) -> dict:
+    """``python -m crawler.cli ARGUMENTS`` as its own process, measured by ``os.wait4``."""
+    command = [sys.executable, "-m", "crawler.cli", *arguments]
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                               stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} exited with {process.returncode}")
-    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
-            "output_mb": output.stat().st_size / 1e6}
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -145,10 +151,11 @@ def main(argv: list[str] | None = None) -> None:
             rows.append(result)
             print(f"{output_name:22} {result['lines_per_s']:9,.0f} lines/s  {result['lines_per_cpu_s']:9,.0f} lines/CPU s"
                   f"  {result['rss_mb']:6.1f} MB", file=sys.stderr)
-    write_report(args.report, rows)
+        baseline = run_measured(["export", "--help"])  # the command line alone: every command module imported
+    write_report(args.report, rows, baseline)
 
 
-def write_report(path: Path, rows: list[dict]) -> None:
+def write_report(path: Path, rows: list[dict], baseline: dict) -> None:
     lines = [
         "# Export speed and memory (`python -m bench.export_speed`)", "",
         f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} CPUs "
@@ -162,6 +169,8 @@ def write_report(path: Path, rows: list[dict]) -> None:
         lines.append(f"| {row['lines']:,} | {row['output']} | {row['options']} | {row['wall']:.2f} | "
                      f"{row['lines_per_s']:,.0f} | {row['cpu']:.2f} | {row['lines_per_cpu_s']:,.0f} | "
                      f"{row['rss_mb']:.0f} | {row['output_mb']:.1f} |")
+    lines += ["", f"`rusislam-archive export --help` alone (the command line imports every command's module): "
+              f"peak RSS {baseline['rss_mb']:.0f} MB, {baseline['cpu']:.2f} CPU s."]
     load = os.getloadavg()
     lines += ["", "Lines/s counts the archive's lines read (every version is read to choose the latest); CPU s is "
               "user + system time of the export process (its threads included), the figure least disturbed by "
