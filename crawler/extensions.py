@@ -1,5 +1,5 @@
-"""Extensions: the archive's state store for the crawl, the crawl's run summary, and start-up
-objects kept out of the garbage collector's walks."""
+"""Extensions: the archive's lock and crash recovery, its state store for the crawl, the crawl's run
+summary, and start-up objects kept out of the garbage collector's walks."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
+from archive.recovery import recover_leftovers
+from archive.runlock import LOCK_FD_ENV, RunLock
 from archive.state import StateStore
 
 logger = logging.getLogger(__name__)
@@ -22,6 +24,40 @@ logger = logging.getLogger(__name__)
 def archive_dir(settings) -> Path:
     """ARCHIVE_DIR: everything a crawl writes goes below it."""
     return Path(settings.get("ARCHIVE_DIR") or "archive-data")
+
+
+class ArchiveLockExtension:
+    """One crawl at a time per archive, and a killed crawl's leftovers finished before anything is written.
+
+    Built first (lowest EXTENSIONS order), when the crawler applies its settings, before the state
+    store, the WARC writer and the JSON lines writer open anything: it takes ``ARCHIVE_DIR/.lock``
+    (or adopts the one ``rusislam-archive run`` holds and passes down, see ``RunLock.adopt``), then
+    recovers ``*.warc.gz.open`` files of dead writers, cuts a partial last JSON line and reconciles
+    the state store (``archive.recovery``). So a plain ``scrapy crawl`` is as safe as ``run``.
+    A lock held by another live crawl raises ``ArchiveLocked``: this crawl does not start.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        directory = archive_dir(crawler.settings)
+        self.lock = RunLock(directory)
+        inherited = os.environ.get(LOCK_FD_ENV, "")
+        if not (inherited.isdigit() and self.lock.adopt(int(inherited))):
+            self.lock.acquire()
+        self.recovered = recover_leftovers(directory)
+        crawler.signals.connect(self.engine_started, signal=signals.engine_started)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def engine_started(self):
+        # Connected now, after every other component's engine_stopped handler (the state store's
+        # close among them): the lock is released last.
+        self.crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
+
+    def engine_stopped(self):
+        self.lock.release()
 
 
 class ArchiveStateExtension:
@@ -111,20 +147,32 @@ class CrawlSummaryExtension:
 
     def summary(self, spider, reason: str) -> dict:
         stats = self.crawler.stats.get_stats()
-        by_status = {key.rsplit("/", 1)[1]: value for key, value in stats.items() if key.startswith("warc/status/")}
         errors = {key.split("/", 1)[1]: value for key, value in stats.items() if key.startswith("errors/")}
+        # warc/* counts every exchange, requisites/* those of page requisites: pages are the difference.
+        warc, requisites = _exchange_counts(stats, "warc"), _exchange_counts(stats, "requisites")
+        pages = {name: warc[name] - requisites[name] for name in ("fetched", "revisits", "not_modified")}
+        by_status = {status: count - requisites["by_status"].get(status, 0) for status, count in warc["by_status"].items()}
         return {
             "spider": spider.name,
             "started": _iso(self.started),
             "finished": _iso(datetime.now(timezone.utc)),
             "finish_reason": reason,
             "pages": {
-                "fetched": stats.get("warc/exchanges", 0),
-                "by_status": by_status,
-                "revisits": stats.get("warc/revisits", 0),
-                "not_modified": stats.get("warc/status/304", 0),
+                "fetched": pages["fetched"],
+                "by_status": {status: count for status, count in by_status.items() if count},
+                "revisits": pages["revisits"],
+                "not_modified": pages["not_modified"],
                 "skipped_known": stats.get("incremental/skipped_known", 0),
                 "sitemaps_unchanged": stats.get("incremental/sitemap_unchanged", 0),
+            },
+            "requisites": {
+                "requested": stats.get("requisites/requested", 0),
+                "fetched": requisites["fetched"],
+                "by_status": requisites["by_status"],
+                "revisits": requisites["revisits"],
+                "not_modified": requisites["not_modified"],
+                "bytes": requisites["bytes"],
+                "too_large": stats.get("requisites/too_large", 0),
             },
             "articles": {
                 "new": stats.get("articles/new", 0),
@@ -148,6 +196,17 @@ class CrawlSummaryExtension:
         temporary.write_text(json.dumps(self.summary(spider, reason), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         os.replace(temporary, path)
         logger.info("Crawl summary written to %s", path)
+
+
+def _exchange_counts(stats: dict, prefix: str) -> dict:
+    """What the WARC middleware counted under ``prefix`` (``warc``: every exchange; ``requisites``)."""
+    return {
+        "fetched": stats.get(f"{prefix}/exchanges", 0),
+        "by_status": {key.rsplit("/", 1)[1]: value for key, value in stats.items() if key.startswith(f"{prefix}/status/")},
+        "revisits": stats.get(f"{prefix}/revisits", 0),
+        "not_modified": stats.get(f"{prefix}/status/304", 0),
+        "bytes": stats.get(f"{prefix}/bytes_written", 0),
+    }
 
 
 def _iso(moment: datetime) -> str:

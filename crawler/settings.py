@@ -8,12 +8,16 @@ overridable with `scrapy crawl SPIDER -s NAME=VALUE`.
 BOT_NAME = "rusislam_archive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+# `scrapy crawl` checks, reports and exits as `rusislam-archive crawl` does (crawler.commands.crawl).
+COMMANDS_MODULE = "crawler.scrapy_commands"
 
 # --- output -----------------------------------------------------------------------
 # Everything a crawl writes goes below ARCHIVE_DIR: warc/ (WARC files), articles/ (JSON lines).
 ARCHIVE_DIR = "archive-data"
 WARC_MAX_SIZE = 1_000_000_000  # bytes; a WARC file is closed and a new one begun past this size
 CRAWL_SUMMARY_FILE = None  # default: ARCHIVE_DIR/runs/{spider}-{start}.crawl.json
+# A crawl whose share of requests still failing after their retries is above this exits with code 3.
+CRAWL_MAX_FAILED_SHARE = 0.1
 
 # --- recurring runs ----------------------------------------------------------------
 # A listing's next page is fetched while its pages still show articles the archive
@@ -22,6 +26,15 @@ LISTING_KNOWN_PAGES_BEFORE_STOP = 1
 # Sitemap entries wait as (URL, lastmod) and become requests while the scheduler holds fewer than
 # this many: a 10,000-entry sitemap turned into Request objects at once costs tens of MB.
 SITEMAP_PENDING_REQUESTS = 200
+
+# --- page requisites ----------------------------------------------------------------
+# Images, stylesheets, scripts, icons and fonts of each archived HTML page (and the url()s of its
+# stylesheets), on the site's hosts and its YAML's requisite_hosts, fetched once per run.
+REQUISITE_MAXSIZE = 16 * 1024 * 1024  # bytes; a larger requisite is dropped (counted: requisites/too_large)
+REQUISITE_PRIORITY = -100  # scheduler priority: below pages (0), so requisites never hold up article discovery
+# robots.txt applies to requisites like pages; on, requisites it disallows are fetched anyway (as some
+# archives do for embeds: a page's look is not crawling). Off by default.
+REQUISITES_IGNORE_ROBOTSTXT = False
 
 # --- politeness ------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
@@ -57,6 +70,8 @@ DOWNLOAD_HANDLERS = {
     "https": "crawler.handlers.ArchivingHTTPDownloadHandler",
 }
 DOWNLOADER_MIDDLEWARES = {
+    # Between the WARC capture (950) and retries (550): an unreachable host ends the crawl at once.
+    "crawler.outcome.SiteReachabilityMiddleware": 900,
     # First on the way out: nothing leaves the crawl origin and allowed paths, not even a redirect.
     "crawler.middlewares.SiteScopeMiddleware": 40,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -73,6 +88,8 @@ DOWNLOADER_MIDDLEWARES = {
 DUPEFILTER_CLASS = "crawler.fingerprint.RunDupeFilter"
 REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.CanonicalRequestFingerprinter"
 EXTENSIONS = {
+    # First: the archive's lock and crash recovery, before anything below opens a file.
+    "crawler.extensions.ArchiveLockExtension": 50,
     "crawler.extensions.ArchiveStateExtension": 100,
     "crawler.extensions.CrawlSummaryExtension": 200,
     "crawler.extensions.GcFreezeExtension": 300,
@@ -85,4 +102,5 @@ ITEM_PIPELINES = {
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no control port (and no files) outside ARCHIVE_DIR
 LOG_LEVEL = "INFO"
+LOG_FORMATTER = "crawler.logformatter.ArchiveLogFormatter"  # items named, never dumped whole in the log
 FEED_EXPORT_ENCODING = "utf-8"
