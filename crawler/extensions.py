@@ -14,7 +14,8 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
-from archive.state import StateStore
+from archive.latest import article_files
+from archive.state import RetryPolicy, StateStore
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +33,16 @@ class ArchiveStateExtension:
     """
 
     def __init__(self, crawler):
-        self.store = StateStore.in_archive(archive_dir(crawler.settings), commit_every=1)
+        directory = archive_dir(crawler.settings)
+        self.store = StateStore.in_archive(directory, commit_every=1)
         if self.store.previous_session_crashed:
             logger.warning("The previous crawl of %s did not close its state store; unsaved pages are fetched again",
-                           archive_dir(crawler.settings))
+                           directory)
+        # The JSON lines are the truth for versions: a version whose state write failed is restored
+        # here, so it is not written again as a new article.
+        restored = self.store.reconcile_with_lines(article_files(directory))
+        if restored:
+            logger.warning("State: restored %d article versions found in the JSON lines of %s", restored, directory)
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
 
     @classmethod
@@ -82,9 +89,21 @@ def stop_crawl_on_write_error(crawler, what: str, error: Exception) -> None:
         deferred_from_coro(crawler.engine.close_spider_async(reason="archive_write_failed"))
 
 
+def retry_policy(settings) -> RetryPolicy:
+    """When pages whose last answer was not usable are asked for again (see ``RetryPolicy``)."""
+    return RetryPolicy(
+        backoff_base=settings.getfloat("FAILED_PAGE_BACKOFF_BASE"),
+        backoff_max=settings.getfloat("FAILED_PAGE_BACKOFF_MAX"),
+        gone_after=settings.getfloat("GONE_PAGE_RETRY_AFTER"),
+    )
+
+
 def archive_state(crawler) -> StateStore | None:
     extension = crawler.get_extension(ArchiveStateExtension)
     return extension.store if extension else None
+
+
+FAILING_PAGES_LISTED = 100
 
 
 class CrawlSummaryExtension:
@@ -133,6 +152,7 @@ class CrawlSummaryExtension:
             },
             "bytes_archived": stats.get("warc/bytes_written", 0),
             "archive": self._archive_counts(),
+            "failing_pages": self._failing_pages(),
             "errors": {"count": sum(errors.values()), "by_reason": errors},
         }
 
@@ -140,6 +160,17 @@ class CrawlSummaryExtension:
         """Size of the whole archive after this run: pages known, pages failing, articles."""
         state = archive_state(self.crawler)
         return state.counts() if state is not None else None
+
+    def _failing_pages(self) -> list[dict] | None:
+        """Pages whose last answer was not usable, most failures first (at most FAILING_PAGES_LISTED):
+        how often they failed, why, and when a run asks for them again (``RetryPolicy``)."""
+        state = archive_state(self.crawler)
+        if state is None:
+            return None
+        policy = retry_policy(self.crawler.settings)
+        pages = sorted(state.failed_pages(), key=lambda page: (-page.failures, page.key))[:FAILING_PAGES_LISTED]
+        return [{"url": page.url, "kind": page.kind, "failures": page.failures, "last_error": page.last_error,
+                 "failed_at": page.failed_at, "next_attempt": policy.next_attempt(page)} for page in pages]
 
     def spider_closed(self, spider, reason):
         path = self.path(spider)

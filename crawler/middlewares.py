@@ -25,9 +25,49 @@ from .handlers import CAPTURE_STARTED, HTTP_REASON
 
 logger = logging.getLogger(__name__)
 
-WARC_META = "warc"  # request.meta key: pointer of the response record of the last capture
+WARC_META = "warc"  # request.meta key: pointer of the record holding the body (a revisit: the copy it refers to)
 PAYLOAD_UNCHANGED = "payload_unchanged"  # request.meta key: the body equals the archived copy
 PAGE_KIND = "page_kind"  # request.meta key: "sitemap" (other kinds follow from the URL)
+# request.meta key: the state update of a 2xx article answer, made by the spider once it has read
+# the page (``settle_fetch``): only a body that reads as an article makes the page known.
+UNCONFIRMED_FETCH = "unconfirmed_fetch"
+GONE_STATUSES = (404, 410)
+# request.meta key: the archived copy of the page could not be read; the answer is archived whole,
+# never as a revisit referring to that copy.
+COPY_UNREADABLE = "archived_copy_unreadable"
+
+
+def answer_problem(status: int, body: bytes, *, truncated: bool, genuine_304: bool, method: str = "GET") -> str | None:
+    """Why an answer is no usable copy of its page, or None when it is one (see ``archive.state``).
+
+    ``genuine_304``: the request was conditional on a good copy the archive holds. A 2xx body is
+    usable here; whether it reads as the page is the spider's to say (``settle_fetch``).
+    """
+    if truncated:
+        return "truncated body"
+    if not 100 <= status <= 599:
+        return f"status {status} is no HTTP status"
+    if status == 304:
+        return None if genuine_304 else "304 Not Modified to a request not conditional on a copy held"
+    if status == 206:
+        return "206 Partial Content"
+    if 200 <= status < 300:
+        return None if body or method == "HEAD" else f"empty {status} answer"
+    if 300 <= status < 400:
+        return None
+    return f"HTTP {status}"
+
+
+def settle_fetch(state, response, problem: str | None) -> None:
+    """Record the answer the WARC middleware left for the spider: known, or failed with ``problem``."""
+    fetch = response.meta.pop(UNCONFIRMED_FETCH, None)
+    if fetch is None or state is None:
+        return
+    if problem is None:
+        state.record_fetch(**fetch)
+    else:
+        logger.warning("Not a usable answer, asked again by a later run: %s (%s)", response.url, problem)
+        state.record_failure(fetch["key"], fetch["url"], problem, fetch["kind"])
 
 
 def header_pairs(headers) -> list[tuple[str, str]]:
@@ -119,10 +159,15 @@ class WarcCaptureMiddleware:
         page = PageKey.of(self.crawler.spider, request)
         known = self.state.page(page.key) if self.state is not None and page else None
         digest = sha1_payload_digest(response.body)
-        original = known.warc if known is not None and known.payload_digest else None
+        original = known.warc if known is not None and known.has_good_copy and known.payload_digest else None
+        if request.meta.get(COPY_UNREADABLE):
+            original = None
         truncated = "dataloss" in response.flags  # never a revisit: it is not the payload it refers to
+        # A 304 is only an answer about our copy when we asked with its validators; any other 304 is
+        # archived as received and is a failure (a cache or WAF answering what it was not asked).
+        genuine_304 = response.status == 304 and original is not None and _is_conditional(request)
         if original is not None and not truncated and (
-            response.status == 304 or (response.status == 200 and digest == known.payload_digest)
+            genuine_304 or (response.status == 200 and digest == known.payload_digest)
         ):
             pointer = self.writer.write_revisit(
                 exchange,
@@ -132,34 +177,50 @@ class WarcCaptureMiddleware:
                 refers_to_record_id=original.record_id,
             )
             request.meta[PAYLOAD_UNCHANGED] = True
+            request.meta[WARC_META] = original.pointer()  # article lines point at the record with the body
             self.stats.inc_value("warc/revisits")
             full_copy = None
         else:
             pointer = self.writer.write_exchange(exchange)
+            request.meta[WARC_META] = pointer.as_dict()
             full_copy = WarcRecordRef.of(pointer, warc_date=format_warc_date(exchange.captured_at), target_uri=request.url)
-        request.meta[WARC_META] = pointer.as_dict()
         self.stats.inc_value("warc/exchanges")
         self.stats.inc_value(f"warc/status/{response.status}")
         self.stats.inc_value("warc/bytes_written", pointer.length)
         if page and self.state is not None:
-            self._remember(page, request, response, exchange, digest, full_copy)
+            self._remember(page, request, response, exchange, digest, full_copy, genuine_304)
 
-    def _remember(self, page, request, response, exchange, digest, full_copy) -> None:
-        if response.status >= 500 or response.status == 429 or "dataloss" in response.flags:
-            reason = "truncated body" if "dataloss" in response.flags else f"HTTP {response.status}"
-            self.state.record_failure(page.key, request.url, reason, page.kind)
+    def _remember(self, page, request, response, exchange, digest, full_copy, genuine_304) -> None:
+        """Known, failed or gone (``archive.state``); a 2xx article answer is left for the spider to settle."""
+        request.meta.pop(UNCONFIRMED_FETCH, None)
+        status = response.status
+        if status in GONE_STATUSES:
+            self.stats.inc_value("pages/gone")
+            self.state.record_gone(page.key, request.url, status, page.kind)
             return
-        self.state.record_fetch(
-            page.key,
-            request.url,
-            status=response.status,
+        problem = answer_problem(status, response.body, truncated="dataloss" in response.flags,
+                                 genuine_304=genuine_304, method=request.method)
+        if problem is not None:
+            self.stats.inc_value("pages/unusable_answer")
+            if status < 500 and status != 429 and "dataloss" not in response.flags:  # those are retried and logged
+                logger.warning("Not a usable answer, asked again by a later run: %s (%s)", request.url, problem)
+            self.state.record_failure(page.key, request.url, problem, page.kind)
+            return
+        fetch = dict(
+            key=page.key,
+            url=request.url,
+            status=status,
             fetched_at=exchange.captured_at,
             etag=_header_text(response.headers.get(b"ETag")),
             last_modified=_header_text(response.headers.get(b"Last-Modified")),
-            payload_digest=None if response.status == 304 else digest,
+            payload_digest=None if status == 304 else digest,
             warc=full_copy,
             kind=page.kind,
         )
+        if page.kind == "article" and 200 <= status < 300 and not request.meta.get(PAYLOAD_UNCHANGED):
+            request.meta[UNCONFIRMED_FETCH] = fetch
+        else:
+            self.state.record_fetch(**fetch)
 
     def process_exception(self, request, exception):
         """No response, nothing to archive: remember the failure so the next run tries again."""
@@ -186,6 +247,10 @@ class PageKey(NamedTuple):
             return None
         kind = request.meta.get(PAGE_KIND) or urls.page_kind(request.url)
         return cls(urls.canonical_key(request.url), kind)
+
+
+def _is_conditional(request) -> bool:
+    return b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers
 
 
 def _header_text(value: bytes | None) -> str | None:

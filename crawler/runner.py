@@ -26,10 +26,10 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 from archive.cdxj import CdxjIndexError, update_index
-from archive.jsonl import JsonLinesError, read_jsonl, repair_jsonl
+from archive.jsonl import repair_jsonl
 from archive.latest import article_files
 from archive.runlock import ArchiveLocked, RunLock
 from archive.state import StateStore, state_path
@@ -167,21 +167,12 @@ def recover_leftovers(archive_dir: Path) -> dict:
             report["jsonl_bytes_removed"][os.path.relpath(path, archive_dir)] = removed
     if state_path(archive_dir).exists():
         with StateStore(state_path(archive_dir)) as store:
-            if store.previous_session_crashed:
-                report["articles_reconciled"] = store.reconcile_articles(_article_records(files))
+            report["articles_reconciled"] = store.reconcile_with_lines(files)
     for name in report["warc_files"]:
         log.warning("recovered WARC file left open by a killed run: %s", name)
     if report["articles_reconciled"]:
         log.warning("state: restored %d article versions found in the JSON lines", report["articles_reconciled"])
     return report
-
-
-def _article_records(files: list[Path]) -> Iterator[dict]:
-    for path in files:
-        try:
-            yield from (record for record in read_jsonl(path) if isinstance(record, dict))
-        except JsonLinesError as error:
-            log.warning("state reconciliation: rest of %s skipped: %s", path, error)
 
 
 def prepare_job_dir(job_dir: Path, options: CrawlOptions) -> bool:

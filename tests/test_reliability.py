@@ -7,6 +7,7 @@ the mirror's request log, the WARC records, the JSON lines, the log and the run 
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -18,6 +19,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -29,7 +31,7 @@ from crawler.extract.urls import SiteUrls
 from tests.conftest import FAST, ROOT
 from tests.mirror import MirrorServer
 from tests.mirror.faults import (
-    MARKER, FaultMirrorServer, Hang, Reset, ShortBody, Trickle, install_hostile_links,
+    MARKER, FaultMirrorServer, Hang, Reset, ShortBody, Trickle, install_hostile_links, unusable_answers,
 )
 
 MiB = 1024 * 1024
@@ -524,3 +526,141 @@ def test_disk_full_stops_the_crawl_and_leaves_valid_files(tmp_path):
         assert again.returncode == 0, again.output[-3000:]
         ids = [line["id"] for line in jsonl_lines(archive)]
         assert len(ids) == len(set(ids)) == len(mirror.site.articles)
+
+
+# --- answers that are no copy of the page: failed (or gone), retried by later runs -------------------
+# en articles given an unusable answer in run 1 (tests/mirror/faults.py unusable_answers)
+UNUSABLE = {"not_modified_unasked": 22501, "partial": 23115, "forbidden": 22877, "not_found": 22705,
+            "challenge": 22630, "empty": 22457}
+
+
+def page_states(archive: Path, urls: SiteUrls, base: str, paths: dict[str, str]) -> dict:
+    from archive.state import StateStore, state_path
+
+    with StateStore(state_path(archive)) as store:
+        return {name: store.page(urls.canonical_key(base + path)) for name, path in paths.items()}
+
+
+@pytest.fixture(scope="module")
+def unusable_answers_crawl(tmp_path_factory):
+    """Run 1 with an unusable answer for six articles, run 2 with the site healthy, run 3 with --full."""
+    archive = tmp_path_factory.mktemp("unusable") / "archive"
+    with FaultMirrorServer() as mirror:
+        article = mirror.site.article_by_id
+        paths = {name: article(number).path for name, number in UNUSABLE.items()}
+        for name, fault in unusable_answers().items():
+            mirror.add_fault(paths[name], fault)
+        urls = SiteUrls(load_site_config("rusislam").with_origin(mirror.base_url))
+        runs, states = [], []
+        for extra in ((), (), ("--full",)):
+            runs.append(run_archive(archive, mirror.base_url, "--languages", "en", *extra, mirror=mirror))
+            states.append(page_states(archive, urls, mirror.base_url, paths))
+            if len(runs) == 1:
+                records_first = warc_records(archive)
+                mirror.clear_faults()
+        yield {"mirror": mirror, "archive": archive, "paths": paths, "runs": runs, "states": states,
+               "records_first": records_first, "urls": urls}
+
+
+def test_unusable_answers_are_archived_as_received_and_never_make_a_page_known(unusable_answers_crawl):
+    crawl = unusable_answers_crawl
+    assert [run.returncode for run in crawl["runs"]] == [0, 0, 0], crawl["runs"][0].output[-3000:]
+    urls, base = crawl["urls"], crawl["mirror"].base_url
+    expected = {"not_modified_unasked": "304", "partial": "206", "forbidden": "403", "not_found": "404",
+                "challenge": "200", "empty": "200"}
+    for name, path in crawl["paths"].items():
+        records = [r for r in crawl["records_first"] if same_page(urls, base, r["uri"], path)]
+        assert [(r["type"], r["http"].get_statuscode()) for r in records] == [("response", expected[name])], name
+    first = crawl["states"][0]
+    assert first["not_found"].condition == "gone" and not first["not_found"].has_good_copy
+    for name in UNUSABLE.keys() - {"not_found"}:
+        assert (first[name].condition, first[name].failures, first[name].has_good_copy) == ("failed", 1, False), name
+    assert "challenge page" in first["challenge"].last_error and "304" in first["not_modified_unasked"].last_error
+    summary = run_summary(crawl["archive"], 1)["crawl"]
+    listed = {entry["url"]: entry for entry in summary["failing_pages"]}
+    assert {base + path for name, path in crawl["paths"].items() if name != "not_found"} <= set(listed)
+    assert summary["archive"]["gone_pages"] == 1
+
+
+def test_a_failed_page_is_fetched_and_extracted_by_the_next_run(unusable_answers_crawl):
+    crawl = unusable_answers_crawl
+    second = crawl["runs"][1]
+    titles = {line["title"] for line in jsonl_lines(crawl["archive"])}
+    for name, path in crawl["paths"].items():
+        if name == "not_found":
+            continue
+        requested = [r for r in second.requests if same_page(crawl["urls"], "", r.path, path)]
+        assert len(requested) == 1, f"{name}: run 2 did not ask again for a page that failed in run 1"
+        assert not requested[0].header("If-None-Match") and not requested[0].header("If-Modified-Since"), name
+        assert crawl["mirror"].site.article_by_id(UNUSABLE[name]).title in titles, name
+        assert crawl["states"][1][name].condition == "known", name
+
+
+def test_a_gone_page_waits_and_full_asks_for_every_page_without_a_good_copy(unusable_answers_crawl):
+    crawl = unusable_answers_crawl
+    path = crawl["paths"]["not_found"]
+    second, third = crawl["runs"][1], crawl["runs"][2]
+    assert not [r for r in second.requests if same_page(crawl["urls"], "", r.path, path)], "a 404 page asked again at once"
+    assert crawl["states"][1]["not_found"].condition == "gone"
+    assert [r for r in third.requests if same_page(crawl["urls"], "", r.path, path)], "--full did not ask for a page without a copy"
+    assert crawl["states"][2]["not_found"].condition == "known"
+    assert crawl["mirror"].site.article_by_id(UNUSABLE["not_found"]).title in {l["title"] for l in jsonl_lines(crawl["archive"])}
+
+
+def test_a_page_that_always_fails_waits_longer_after_each_failing_run_up_to_the_cap(tmp_path):
+    archive = tmp_path / "archive"
+    settings = {"RETRY_TIMES": "1", "FAILED_PAGE_BACKOFF_BASE": "3600", "FAILED_PAGE_BACKOFF_MAX": "5400"}
+    with MirrorServer() as mirror:
+        path = mirror.site.article_by_id(22501).path
+        mirror.site.fail_next(path, times=1000, status=503)
+        urls = SiteUrls(load_site_config("rusislam").with_origin(mirror.base_url))
+        url = mirror.base_url + path
+        asked, listed = [], []
+        for number in range(1, 5):
+            if number == 4:  # two hours pass: the wait after the second failing run (1 h) is over
+                with sqlite3.connect(archive / "state.sqlite3") as db:
+                    db.execute("UPDATE pages SET failed_at = '2000-01-01T00:00:00Z' WHERE url = ?", (url,))
+            run = run_archive(archive, mirror.base_url, "--languages", "en", settings=settings, mirror=mirror)
+            assert run.returncode == 0, run.output[-3000:]
+            asked.append(len([r for r in run.requests if same_page(urls, "", r.path, path)]))
+            listed.append({entry["url"]: entry for entry in run_summary(archive, number)["crawl"]["failing_pages"]}[url])
+    assert asked == [2, 2, 0, 2], "attempts per run: the next run, then not before the backoff is over"
+    assert [entry["failures"] for entry in listed] == [1, 2, 2, 3], "the retries of one run count once"
+    waits = [(datetime.fromisoformat(e["next_attempt"][:-1]) - datetime.fromisoformat(e["failed_at"][:-1])).total_seconds()
+             for e in listed]
+    assert waits == [0, 3600, 3600, 5400], "backoff: none after one failing run, then 1 h doubling, capped at 1.5 h"
+    assert listed[3]["last_error"] == "HTTP 503" and listed[3]["kind"] == "article"
+
+
+# --- a crash between archiving a page and writing its article: extracted from the WARC ------------
+def test_pages_archived_but_not_extracted_are_read_from_the_warc_and_lines_point_at_bodies(tmp_path):
+    from archive.reader import read_record
+
+    archive = tmp_path / "archive"
+    with MirrorServer() as mirror:
+        first = run_archive(archive, mirror.base_url, "--languages", "en", mirror=mirror)
+        assert first.returncode == 0, first.output[-3000:]
+        # As a kill between the WARC record and the JSON line leaves it: three articles without a
+        # line nor a version; the WARC copy of one of them cannot be found any more.
+        [lines_file] = sorted((archive / "articles").glob("*.jsonl"))
+        lines = lines_file.read_text(encoding="utf-8").splitlines(keepends=True)
+        lost = [json.loads(line) for line in lines[:3]]
+        lines_file.write_text("".join(lines[3:]), encoding="utf-8")
+        with sqlite3.connect(archive / "state.sqlite3") as db:
+            db.executemany("DELETE FROM articles WHERE id = ?", [(line["id"],) for line in lost])
+            db.execute("UPDATE pages SET warc_record_id = '<urn:uuid:00000000-0000-0000-0000-000000000000>' "
+                       "WHERE url = ?", (lost[2]["url"],))
+        second = run_archive(archive, mirror.base_url, "--languages", "en", mirror=mirror)
+        assert second.returncode == 0, second.output[-3000:]
+        asked = {mirror.base_url + r.path for r in second.requests}
+    log = run_log(archive, 2)
+    assert log.count("unreadable") == 1 and lost[2]["url"] in log
+    assert lost[0]["url"] not in asked and lost[1]["url"] not in asked, "an archived page was fetched again"
+    assert lost[2]["url"] in asked
+    again = {line["id"]: line for line in jsonl_lines(archive)}
+    for line in lost:
+        assert again[line["id"]]["title"] == line["title"] and again[line["id"]]["content_sha1"] == line["content_sha1"]
+    for line in again.values():  # every article line points at a record holding its page
+        stored = read_record(archive / "warc", line["warc"])
+        assert (stored.record_type, stored.status) == ("response", 200), line["url"]
+        assert html.escape(line["title"]).encode("utf-8") in stored.content(), line["url"]

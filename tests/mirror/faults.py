@@ -227,6 +227,31 @@ AR_PARAGRAPHS = [
 ]
 
 
+CHALLENGE_HTML = (b'<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>'
+                  b'<meta http-equiv="refresh" content="360"></head><body><div id="challenge-stage">'
+                  b'<h1>Checking your browser before accessing the site.</h1><p>This process is automatic.</p>'
+                  b'</div><script src="/cdn-cgi/challenge-platform/orchestrate/jsch/v1"></script></body></html>')
+
+
+def unusable_answers() -> dict[str, Respond]:
+    """Answers a WAF, a cache or a rate limiter gives instead of a page: none is a copy of it.
+
+    Each must be archived as received and leave the page failed (gone for the 404), never known.
+    """
+    def status(code: int, reason: str, body: bytes = b"", headers=()) -> Respond:
+        return Respond(Page(code, reason, body, "text/html; charset=UTF-8", list(headers), compressible=False))
+
+    return {
+        "not_modified_unasked": status(304, "Not Modified"),
+        "partial": status(206, "Partial Content", b"<!DOCTYPE html><html><head><title>",
+                          [("Content-Range", "bytes 0-34/40000")]),
+        "forbidden": status(403, "Forbidden", b"<html><body><h1>403 Forbidden</h1></body></html>"),
+        "not_found": status(404, "Not Found", b"<html><body><h1>404 Not Found</h1></body></html>"),
+        "challenge": html_page(CHALLENGE_HTML),
+        "empty": empty_html(),
+    }
+
+
 def binary_as_html(size: int = 64 * 1024, seed: int = 6) -> Respond:
     data = random.Random(seed).randbytes(size)
     return html_page(b"\x89PNG\r\n\x1a\n\0\0\0" + data)
