@@ -123,11 +123,18 @@ _SQLITE_CAUSES = {
 }
 
 
-def describe_sqlite_error(error: sqlite3.Error) -> str:
+def describe_sqlite_error(error: sqlite3.Error, path: Path | None = None) -> str:
     """The cause of an SQLite failure in words (corrupt, disk full, read-only, locked...) plus SQLite's message."""
     code = getattr(error, "sqlite_errorcode", None)
-    cause = _SQLITE_CAUSES.get(code & 0xFF) if isinstance(code, int) else None
+    code = code & 0xFF if isinstance(code, int) else None
+    if code == 14 and path is not None and not _writable(path):
+        code = 8  # a WAL database on a read-only file system cannot even be opened
+    cause = _SQLITE_CAUSES.get(code)
     return f"{cause} ({error})" if cause else str(error)
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
 @dataclass(frozen=True)
@@ -304,7 +311,7 @@ class StateStore:
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=timeout)
         except sqlite3.Error as error:
-            raise StateError(f"{self.path}: state store {describe_sqlite_error(error)}") from None
+            raise StateError(f"{self.path}: state store {describe_sqlite_error(error, self.path)}") from None
         try:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -316,7 +323,7 @@ class StateStore:
             self._set_meta_now("open", "1")
         except sqlite3.Error as error:
             self._db.close()
-            raise StateError(f"{self.path}: state store {describe_sqlite_error(error)}") from None
+            raise StateError(f"{self.path}: state store {describe_sqlite_error(error, self.path)}") from None
         except BaseException:
             self._db.close()
             raise
@@ -621,7 +628,8 @@ class StateStore:
         at its start, with the cause, instead of failing (or misleading the crawl) halfway."""
         problems = [row[0] for row in self._db.execute("PRAGMA quick_check(5)")]
         if problems != ["ok"]:
-            raise StateError(f"{self.path}: state store corrupt ({'; '.join(problems)[:300]}); {REBUILD_HINT}")
+            found = " ".join(" ".join(problems).split())  # SQLite's report spans lines: one line here
+            raise StateError(f"{self.path}: state store corrupt ({found[:300]}); {REBUILD_HINT}")
 
     def _ensure_schema(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -645,7 +653,8 @@ class StateStore:
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite rolls back by itself on some errors (disk full)
+                self._db.execute("ROLLBACK")
             raise
 
     def _upgrade_from_1(self) -> None:

@@ -4,18 +4,20 @@ objects kept out of the garbage collector's walks."""
 from __future__ import annotations
 
 import gc
-import json
 import logging
-import os
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy import signals
+from scrapy.exceptions import CloseSpider
 from scrapy.utils.defer import deferred_from_coro
 
+from archive.atomic import write_json_atomically
 from archive.latest import article_files
-from archive.state import RetryPolicy, StateStore
+from archive.state import RetryPolicy, StateError, StateStore
+
+from .logfiles import drop_write_errors
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +35,17 @@ class ArchiveStateExtension:
     """
 
     def __init__(self, crawler):
+        self.crawler = crawler
         directory = archive_dir(crawler.settings)
-        self.store = StateStore.in_archive(directory, commit_every=1)
+        try:
+            self.store: StateStore | None = StateStore.in_archive(directory, commit_every=1)
+        except StateError as error:
+            # One line naming the cause (corrupt, disk full, read-only, locked); the crawl closes
+            # before its first request, with finish reason "state_store_unusable".
+            logger.error("Cannot use the state store, not crawling: %s", error)
+            self.store = None
+            crawler.signals.connect(self.refuse_to_crawl, signal=signals.spider_opened)
+            return
         if self.store.previous_session_crashed:
             logger.warning("The previous crawl of %s did not close its state store; unsaved pages are fetched again",
                            directory)
@@ -49,17 +60,18 @@ class ArchiveStateExtension:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    def refuse_to_crawl(self):
+        raise CloseSpider("state_store_unusable")
+
     def engine_stopped(self):
-        self.store.close()
+        try:
+            self.store.close()
+        except ARCHIVE_WRITE_ERRORS as error:
+            report_write_error(self.crawler, f"the state store {self.store.path}", error)
 
 
-class GcFreezeExtension:
-    """Hides what is alive when the engine starts from the garbage collector (``gc.freeze``).
-
-    Modules, settings, components and caches built at start-up live as long as the process;
-    every full collection of a crawl, and the last one at exit, would walk them all again
-    (about 0.15 s of a run that has nothing new to fetch). Objects made later are collected as usual.
-    """
+class _AtEngineStart:
+    """An extension whose one job runs when the engine starts (``engine_started``)."""
 
     def __init__(self, crawler):
         crawler.signals.connect(self.engine_started, signal=signals.engine_started)
@@ -69,12 +81,46 @@ class GcFreezeExtension:
         return cls(crawler)
 
     def engine_started(self):
+        raise NotImplementedError
+
+
+class GcFreezeExtension(_AtEngineStart):
+    """Hides what is alive when the engine starts from the garbage collector (``gc.freeze``).
+
+    Modules, settings, components and caches built at start-up live as long as the process;
+    every full collection of a crawl, and the last one at exit, would walk them all again
+    (about 0.15 s of a run that has nothing new to fetch). Objects made later are collected as usual.
+    """
+
+    def engine_started(self):
         gc.collect()  # what start-up left as garbage goes now, not into the frozen generation
         gc.freeze()
 
 
+class LogFileErrorsExtension(_AtEngineStart):
+    """A ``LOG_FILE`` that cannot be written (disk full) loses lines instead of printing a traceback
+    to stderr for each (Scrapy installs its file handler after the extensions: done at engine start)."""
+
+    def engine_started(self):
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.FileHandler):
+                drop_write_errors(handler)
+
+
 # What a full disk, a quota or a read-only file system raise from our writers.
 ARCHIVE_WRITE_ERRORS = (OSError, sqlite3.OperationalError)
+
+
+def report_write_error(crawler, what: str, error: Exception) -> bool:
+    """Count a failed archive write; only the first of a crawl is an ERROR line (a full disk fails
+    every later write too, and one line must say so, not hundreds). Returns whether it was the first."""
+    crawler.stats.inc_value("errors/archive_write")
+    first = crawler.stats.get_value("errors/archive_write") == 1
+    if first:
+        logger.error("Cannot write %s (%s); stopping the crawl: pages fetched now could not be archived", what, error)
+    else:
+        logger.debug("Cannot write %s either (%s)", what, error)
+    return first
 
 
 def stop_crawl_on_write_error(crawler, what: str, error: Exception) -> None:
@@ -83,9 +129,7 @@ def stop_crawl_on_write_error(crawler, what: str, error: Exception) -> None:
     Files stay valid: the writers cut a failed write back to the last whole record or
     line, and the engine closes them on the way out.
     """
-    logger.error("Cannot write %s (%s); stopping the crawl: pages fetched now could not be archived", what, error)
-    crawler.stats.inc_value("errors/archive_write")
-    if crawler.stats.get_value("errors/archive_write") == 1:
+    if report_write_error(crawler, what, error):
         deferred_from_coro(crawler.engine.close_spider_async(reason="archive_write_failed"))
 
 
@@ -174,10 +218,12 @@ class CrawlSummaryExtension:
 
     def spider_closed(self, spider, reason):
         path = self.path(spider)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(json.dumps(self.summary(spider, reason), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        os.replace(temporary, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_json_atomically(path, self.summary(spider, reason))
+        except ARCHIVE_WRITE_ERRORS as error:
+            report_write_error(self.crawler, f"the crawl summary {path}", error)
+            return
         logger.info("Crawl summary written to %s", path)
 
 

@@ -19,6 +19,7 @@ from twisted.internet.task import deferLater
 from archive import __version__
 from archive.state import WarcRecordRef
 from archive.warc import HttpExchange, WarcArchiveWriter, format_warc_date, sha1_payload_digest
+from crawler.extract.candidates import GONE_STATUSES, answer_problem
 
 from .extensions import ARCHIVE_WRITE_ERRORS, archive_dir, archive_state, stop_crawl_on_write_error
 from .handlers import CAPTURE_STARTED, HTTP_REASON
@@ -31,43 +32,26 @@ PAGE_KIND = "page_kind"  # request.meta key: "sitemap" (other kinds follow from 
 # request.meta key: the state update of a 2xx article answer, made by the spider once it has read
 # the page (``settle_fetch``): only a body that reads as an article makes the page known.
 UNCONFIRMED_FETCH = "unconfirmed_fetch"
-GONE_STATUSES = (404, 410)
 # request.meta key: the archived copy of the page could not be read; the answer is archived whole,
 # never as a revisit referring to that copy.
 COPY_UNREADABLE = "archived_copy_unreadable"
 
 
-def answer_problem(status: int, body: bytes, *, truncated: bool, genuine_304: bool, method: str = "GET") -> str | None:
-    """Why an answer is no usable copy of its page, or None when it is one (see ``archive.state``).
-
-    ``genuine_304``: the request was conditional on a good copy the archive holds. A 2xx body is
-    usable here; whether it reads as the page is the spider's to say (``settle_fetch``).
-    """
-    if truncated:
-        return "truncated body"
-    if not 100 <= status <= 599:
-        return f"status {status} is no HTTP status"
-    if status == 304:
-        return None if genuine_304 else "304 Not Modified to a request not conditional on a copy held"
-    if status == 206:
-        return "206 Partial Content"
-    if 200 <= status < 300:
-        return None if body or method == "HEAD" else f"empty {status} answer"
-    if 300 <= status < 400:
-        return None
-    return f"HTTP {status}"
-
-
-def settle_fetch(state, response, problem: str | None) -> None:
+def settle_fetch(crawler, response, problem: str | None) -> None:
     """Record the answer the WARC middleware left for the spider: known, or failed with ``problem``."""
     fetch = response.meta.pop(UNCONFIRMED_FETCH, None)
+    state = archive_state(crawler)
     if fetch is None or state is None:
         return
-    if problem is None:
-        state.record_fetch(**fetch)
-    else:
-        logger.warning("Not a usable answer, asked again by a later run: %s (%s)", response.url, problem)
-        state.record_failure(fetch["key"], fetch["url"], problem, fetch["kind"])
+    try:
+        if problem is None:
+            state.record_fetch(**fetch)
+        else:
+            logger.warning("Not a usable answer, asked again by a later run: %s (%s)", response.url, problem)
+            crawler.stats.inc_value("pages/unusable_answer")
+            state.record_failure(fetch["key"], fetch["url"], problem, fetch["kind"])
+    except ARCHIVE_WRITE_ERRORS as error:
+        stop_crawl_on_write_error(crawler, f"the state store {state.path}", error)
 
 
 def header_pairs(headers) -> list[tuple[str, str]]:
@@ -230,7 +214,10 @@ class WarcCaptureMiddleware:
         self.stats.inc_value(f"errors/{type(exception).__name__}")
         page = PageKey.of(self.crawler.spider, request)
         if page and self.state is not None:
-            self.state.record_failure(page.key, request.url, reason[:500], page.kind)
+            try:
+                self.state.record_failure(page.key, request.url, reason[:500], page.kind)
+            except ARCHIVE_WRITE_ERRORS as error:
+                stop_crawl_on_write_error(self.crawler, f"the state store {self.state.path}", error)
         logger.warning("No response for %s: %s", request.url, reason)
 
 

@@ -28,12 +28,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
+from archive.atomic import write_json_atomically
 from archive.cdxj import CdxjIndexError, update_index
 from archive.jsonl import repair_jsonl
 from archive.latest import article_files
 from archive.runlock import ArchiveLocked, RunLock
 from archive.state import StateStore, state_path
 from archive.warc import recover_open_files
+
+from .logfiles import drop_write_errors
 
 log = logging.getLogger(__name__)
 _OUR_LOGGERS = ("archive", "crawler")
@@ -48,6 +51,7 @@ DEFAULT_SPIDER = "rusislam"
 MANAGED_SETTINGS = frozenset({"ARCHIVE_DIR", "JOBDIR", "LOG_FILE", "LOG_FILE_APPEND", "CRAWL_SUMMARY_FILE"})
 JOB_ARGS_FILE = "rusislam-archive-job.json"
 _STATS_FINISH_REASON = re.compile(r"'finish_reason':\s*'([^']*)'")
+_STOP_CAUSE = re.compile(r"ERROR: (Cannot (?:write|use) .*?)(?:; stopping the crawl|$)", re.MULTILINE)
 _LOG_TAIL_BYTES = 256 * 1024  # Scrapy dumps its stats at the very end of the log
 
 
@@ -228,16 +232,25 @@ def read_crawl_summary(paths: RunPaths, started: datetime) -> dict | None:
     return None
 
 
-def finish_reason_from_log(log_file: Path) -> str | None:
-    """The last ``'finish_reason': '...'`` of Scrapy's stats dump in the run's log."""
+def _log_tail(log_file: Path) -> str:
     try:
         with open(log_file, "rb") as stream:
             stream.seek(max(0, stream.seek(0, os.SEEK_END) - _LOG_TAIL_BYTES))
-            tail = stream.read().decode("utf-8", "replace")
+            return stream.read().decode("utf-8", "replace")
     except OSError:
-        return None
-    reasons = _STATS_FINISH_REASON.findall(tail)
+        return ""
+
+
+def finish_reason_from_log(log_file: Path) -> str | None:
+    """The last ``'finish_reason': '...'`` of Scrapy's stats dump in the run's log."""
+    reasons = _STATS_FINISH_REASON.findall(_log_tail(log_file))
     return reasons[-1] if reasons else None
+
+
+def stop_cause_from_log(log_file: Path) -> str | None:
+    """What stopped a crawl that could not write the archive, as its ERROR line says it."""
+    causes = _STOP_CAUSE.findall(_log_tail(log_file))
+    return causes[0] if causes else None
 
 
 def run_crawl(
@@ -287,6 +300,7 @@ class _RunLog:
     def __enter__(self) -> "_RunLog":
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.handler = logging.FileHandler(self.path, encoding="utf-8")
+        drop_write_errors(self.handler)
         self.handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
         for name in _OUR_LOGGERS:
             logging.getLogger(name).addHandler(self.handler)
@@ -296,7 +310,10 @@ class _RunLog:
     def __exit__(self, *exc_info) -> None:
         for name in _OUR_LOGGERS:
             logging.getLogger(name).removeHandler(self.handler)
-        self.handler.close()
+        try:
+            self.handler.close()
+        except OSError:  # its last lines cannot be written (disk full): stderr has the run's ERROR line
+            pass
 
 
 def _update_index(archive_dir: Path) -> dict | None:
@@ -312,17 +329,6 @@ def _update_index(archive_dir: Path) -> dict | None:
 
 def _utc(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _write_json_atomically(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "w", encoding="utf-8") as stream:
-        json.dump(data, stream, ensure_ascii=False, indent=2)
-        stream.write("\n")
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(temporary, path)
 
 
 def run_archive(options: CrawlOptions, archive_dir: Path) -> int:
@@ -356,11 +362,14 @@ def run_archive(options: CrawlOptions, archive_dir: Path) -> int:
                 crawl_exit = 127
             crawl = read_crawl_summary(paths, started)
             reason = (crawl or {}).get("finish_reason") or finish_reason_from_log(paths.log_file)
-            finished = crawl_exit == 0 and reason in ("finished", None)
+            # No summary and no stats in the log: the crawl could not even say how it ended (disk full?).
+            finished = crawl_exit == 0 and reason == "finished"
             if finished:
                 # A finished crawl's JOBDIR would make the next run skip every URL it has seen.
                 shutil.rmtree(paths.job_dir, ignore_errors=True)
-            summary["index"] = _update_index(archive_dir)
+            # A crawl stopped by a write error (disk full, read-only) leaves the index to the next run.
+            write_failed = reason in ("archive_write_failed", "state_store_unusable", None)
+            summary["index"] = None if write_failed else _update_index(archive_dir)
             exit_code = EXIT_OK if finished else EXIT_CRAWL_FAILED
             ended = datetime.now(timezone.utc)
             summary.update(
@@ -372,9 +381,18 @@ def run_archive(options: CrawlOptions, archive_dir: Path) -> int:
                 log_file=os.path.relpath(paths.log_file, archive_dir),
                 crawl=crawl,
             )
-            _write_json_atomically(paths.summary_file, summary)
+            problems = []
             if exit_code != EXIT_OK:
-                log.error("crawl failed (exit %s, finish reason %s); log: %s", crawl_exit, reason, paths.log_file)
+                cause = stop_cause_from_log(paths.log_file) if write_failed or reason is None else None
+                said = reason or "unknown (no crawl summary, no stats in the log)"
+                problems.append(f"crawl failed (exit {crawl_exit}, finish reason {said}{': ' + cause if cause else ''})")
+            try:
+                write_json_atomically(paths.summary_file, summary)
+            except OSError as error:
+                problems.append(f"run summary not written ({error})")
+                exit_code = EXIT_CRAWL_FAILED
+            if problems:  # one line: cron mails it
+                log.error("%s; log: %s", "; ".join(problems), paths.log_file)
             else:
                 log.info("run finished; summary: %s", paths.summary_file)
     return exit_code

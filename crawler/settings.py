@@ -82,6 +82,7 @@ EXTENSIONS = {
     "crawler.extensions.ArchiveStateExtension": 100,
     "crawler.extensions.CrawlSummaryExtension": 200,
     "crawler.extensions.GcFreezeExtension": 300,
+    "crawler.extensions.LogFileErrorsExtension": 400,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ArticleJsonLinesPipeline": 800,

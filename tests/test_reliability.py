@@ -28,7 +28,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.extract.siteconfig import load_site_config
 from crawler.extract.urls import SiteUrls
-from tests.conftest import FAST, ROOT
+from tests.conftest import FAST, ROOT, run_crawl
 from tests.mirror import MirrorServer
 from tests.mirror.faults import (
     MARKER, FaultMirrorServer, Hang, Reset, ShortBody, Trickle, install_hostile_links, unusable_answers,
@@ -512,6 +512,11 @@ def test_disk_full_stops_the_crawl_and_leaves_valid_files(tmp_path):
         log = run_log(archive, 1)
         assert re.search(r"ERROR: Cannot write .* stopping the crawl", log)
         assert "finish reason archive_write_failed" in full.output
+        # one ERROR line in the crawl's log and one line on the run's output, nothing half-written
+        crawl_errors = [line for line in log.splitlines() if "] ERROR: " in line and "[crawler.runner]" not in line]
+        assert len(crawl_errors) == 1, crawl_errors
+        assert full.output.count("\n") == 1 and "ERROR" in full.output, full.output[-3000:]
+        assert not list(archive.rglob("*.tmp"))
         archived = len(warc_records(archive))
         assert len(full.requests) - archived <= 8, "kept fetching pages it could not store"
         assert len(full.requests) < 40
@@ -664,3 +669,88 @@ def test_pages_archived_but_not_extracted_are_read_from_the_warc_and_lines_point
         stored = read_record(archive / "warc", line["warc"])
         assert (stored.record_type, stored.status) == ("response", 200), line["url"]
         assert html.escape(line["title"]).encode("utf-8") in stored.content(), line["url"]
+
+
+# --- a state write that fails after the JSON line was written -------------------------------------
+def test_a_failed_state_write_does_not_write_the_article_again_as_version_1(tmp_path):
+    from tests.fault_state import extensions_with_failing_state_writes
+
+    archive = tmp_path / "archive"
+    failing = {"EXTENSIONS": extensions_with_failing_state_writes(), "FAULT_STATE_FAIL_ARTICLE": "3"}
+    with MirrorServer() as mirror:
+        first = run_archive(archive, mirror.base_url, "--languages", "en", settings=failing, mirror=mirror)
+        assert first.returncode == 1, first.output[-3000:]
+        assert re.search(r"ERROR: Cannot write article records .*database or disk is full", run_log(archive, 1))
+        written = jsonl_lines(archive)
+        assert len(written) >= 3
+        second = run_archive(archive, mirror.base_url, "--languages", "en", mirror=mirror)
+        assert second.returncode == 0, second.output[-3000:]
+        lines = jsonl_lines(archive)
+        ids = [line["id"] for line in lines]
+        assert len(ids) == len(set(ids)) == len(mirror.site.articles_in("en")), Counter(ids).most_common(2)
+        assert {line["version"] for line in lines} == {1}
+    with sqlite3.connect(archive / "state.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == len(ids)
+
+
+def test_a_full_2mb_disk_gives_one_error_line_and_leaves_no_tmp_file(small_disk):
+    archive = small_disk / "archive"
+    filler = small_disk / "filler"
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    filler.write_bytes(b"\0" * (free - 200_000))  # room for the state store and a few pages
+    with MirrorServer() as mirror:
+        full = run_archive(archive, mirror.base_url, mirror=mirror)
+        assert full.returncode == 1, full.output[-3000:]
+        [line] = full.output.splitlines()
+        assert line.startswith("rusislam-archive: ERROR: crawl failed") and "No space left on device" in line, line
+        assert not list(small_disk.rglob("*.tmp")) and not list(small_disk.rglob("*.open"))
+        for path in (archive / "warc").glob("*.warc.gz"):
+            assert warc_check(path).returncode == 0, path
+        filler.unlink()
+        again = run_archive(archive, mirror.base_url, mirror=mirror)
+        assert again.returncode == 0, again.output[-3000:]
+        ids = [line["id"] for line in jsonl_lines(archive)]
+        assert len(ids) == len(set(ids)) == len(mirror.site.articles)
+        assert integrity_check(archive) == "ok"
+
+
+# --- a damaged state store: stopped at start with the cause, rebuilt from the archive ----------------
+def flip_state_bytes(archive: Path) -> None:
+    """Damage the first table page of the state store (after a clean close the WAL is empty)."""
+    path = archive / "state.sqlite3"
+    data = bytearray(path.read_bytes())
+    for offset in range(4096, 4104):
+        data[offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_a_corrupt_state_store_stops_the_run_at_start_and_rebuild_state_restores_it(tmp_path):
+    archive = tmp_path / "archive"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with MirrorServer() as mirror:
+        first = run_archive(archive, mirror.base_url, "--languages", "en", mirror=mirror)
+        assert first.returncode == 0, first.output[-3000:]
+        articles_before = len(jsonl_lines(archive))
+        flip_state_bytes(archive)
+        damaged = run_archive(archive, mirror.base_url, "--languages", "en", mirror=mirror)
+        assert damaged.returncode == 1 and damaged.requests == []
+        [line] = damaged.output.splitlines()
+        assert "state store corrupt" in line and "rusislam-archive rebuild-state" in line, line
+        # the plain crawl says it the same way, in one ERROR line, and asks for nothing
+        plain = run_crawl(archive, "-a", f"base_url={mirror.base_url}", "-a", "languages=en")
+        assert mirror.requested_paths() == [r.path for r in first.requests]
+        errors = [l for l in plain.log.splitlines() if " ERROR: " in l]
+        assert len(errors) == 1 and "state store corrupt" in errors[0], plain.log[-3000:]
+        assert "'finish_reason': 'state_store_unusable'" in plain.log
+        rebuilt = subprocess.run([sys.executable, "-m", "crawler.cli", "rebuild-state", str(archive)],
+                                 cwd=ROOT, env=env, capture_output=True, text=True)
+        assert rebuilt.returncode == 0 and rebuilt.stderr == "", rebuilt.stderr
+        assert f"{articles_before} articles" in rebuilt.stdout and list(archive.glob("state.sqlite3.broken-*"))
+        assert integrity_check(archive) == "ok"
+        again = run_archive(archive, mirror.base_url, "--languages", "en", mirror=mirror)
+        assert again.returncode == 0, again.output[-3000:]
+        urls = SiteUrls(load_site_config("rusislam").with_origin(mirror.base_url))
+        refetched = [r.path for r in again.requests if urls.is_article(mirror.base_url + r.path)]
+    assert refetched == [], "the rebuilt state forgot pages the archive holds"
+    ids = [line["id"] for line in jsonl_lines(archive)]
+    assert len(ids) == len(set(ids)) == articles_before, "articles written again after the rebuild"

@@ -368,3 +368,31 @@ def test_retry_policy_and_pages_to_retry(tmp_path):
             fetch(store, key="x", status=403)
         with pytest.raises(StateError, match="304 without a good copy"):
             fetch(store, key="never-fetched", status=304)
+
+
+def test_the_message_names_the_cause_corrupt_locked_read_only(tmp_path, small_disk):
+    # corrupt: a flipped byte in a table page is found at open (PRAGMA quick_check), in one line
+    path = state_path(tmp_path)
+    with StateStore(path) as store:
+        for number in range(300):
+            store.record_failure(f"k{number}", f"https://x/{number}", "HTTP 503", "article")
+    data = bytearray(path.read_bytes())
+    data[4096:4104] = bytes(b ^ 0xFF for b in data[4096:4104])
+    path.write_bytes(bytes(data))
+    with pytest.raises(StateError) as corrupt:
+        StateStore(path)
+    assert "state store corrupt" in str(corrupt.value) and "rebuild-state" in str(corrupt.value)
+    assert "\n" not in str(corrupt.value)
+    # locked: another process holds a write lock
+    other = state_path(tmp_path / "locked")
+    StateStore(other).close()
+    holder = sqlite3.connect(other, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(StateError, match="locked by another process"):
+        StateStore(other, timeout=0.1)
+    holder.close()
+    # read-only: the file system was remounted read-only
+    StateStore(state_path(small_disk)).close()
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    with pytest.raises(StateError, match="read-only"):
+        StateStore(state_path(small_disk))

@@ -44,7 +44,7 @@ from crawler.extract.links import page_links
 from crawler.extract.siteconfig import SiteConfig, load_site_config
 from crawler.extract.urls import SiteUrls, article_id_of_key
 
-from ..extensions import archive_dir, archive_state, retry_policy
+from ..extensions import ARCHIVE_WRITE_ERRORS, archive_dir, archive_state, report_write_error, retry_policy
 from ..extraction import ExtractionPool
 from ..handlers import CAPTURE_STARTED
 from ..middlewares import COPY_UNREADABLE, PAGE_KIND, PAYLOAD_UNCHANGED, WARC_META, header_pairs, settle_fetch
@@ -339,7 +339,7 @@ class NewsSiteSpider(scrapy.Spider):
     async def parse_page(self, response):
         if not isinstance(response, TextResponse):
             logger.info("Not an HTML page, archived only: %s (%s)", response.url, response.headers.get("Content-Type"))
-            settle_fetch(self.archive_state, response, "not an HTML page")
+            settle_fetch(self.crawler, response, "not an HTML page")
             return
         self.canonical_seen.add(self._key(response.url))
         if self.urls.is_listing(response.url):
@@ -355,7 +355,7 @@ class NewsSiteSpider(scrapy.Spider):
         reading = await self._read(response, extract=not (unchanged or skip))
         # Only a body that reads as the article makes an article page known (not an error or
         # challenge page served with 200): anything else is asked again by a later run.
-        settle_fetch(self.archive_state, response, _reading_problem(reading, extracted=not (unchanged or skip)))
+        settle_fetch(self.crawler, response, _reading_problem(reading, extracted=not (unchanged or skip)))
         if reading is None:
             return
         for request in self._follow_links(self._unseen(reading.links, reading.canonical)):
@@ -446,8 +446,11 @@ class NewsSiteSpider(scrapy.Spider):
         if self._extraction is not None:
             self._extraction.close()
         if reason == "finished" and self.archive_state is not None:
-            self.archive_state.listing_walk_completed()
-            self.archive_state.sitemaps_read(self._sitemaps_read)
+            try:
+                self.archive_state.listing_walk_completed()
+                self.archive_state.sitemaps_read(self._sitemaps_read)
+            except ARCHIVE_WRITE_ERRORS as error:
+                report_write_error(self.crawler, f"the state store {self.archive_state.path}", error)
 
 def _reading_problem(reading, extracted: bool) -> str | None:
     if reading is None:
