@@ -443,12 +443,14 @@ class StateStore:
         return due, deferred
 
     def pages_without_article(self, article_id: Callable[[str], str]) -> list[PageState]:
-        """Article pages archived whole (status 200, a WARC copy) whose article was never recorded;
-        ``article_id(key)`` names the article of the page with that canonical key. SQLite compares
-        the ids itself: a run starts without handing every archived page to Python."""
+        """Known article pages archived whole (status 200, a WARC copy) whose article was never
+        recorded; ``article_id(key)`` names the article of the page with that canonical key. SQLite
+        compares the ids itself: a run starts without handing every archived page to Python.
+        (A page whose last answer failed is asked again instead.)"""
         self._db.create_function("article_id", 1, article_id, deterministic=True)
         rows = self._db.execute(
             "SELECT * FROM pages WHERE kind = 'article' AND fetched_at IS NOT NULL AND status = 200"
+            " AND failures = 0 AND gone_at IS NULL"
             " AND warc_file IS NOT NULL AND article_id(key) NOT IN (SELECT id FROM articles)"
         )
         return [_page_state(row) for row in rows]

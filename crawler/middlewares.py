@@ -1,4 +1,4 @@
-"""Downloader middlewares: WARC capture, robots.txt Crawl-delay, retries with backoff."""
+"""Downloader middlewares: WARC capture and page conditions, one decoding path for HTML, robots.txt Crawl-delay, retries with backoff."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from scrapy import signals
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import Request
+from scrapy.http import HtmlResponse, Request
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
@@ -20,6 +20,7 @@ from archive import __version__
 from archive.state import WarcRecordRef
 from archive.warc import HttpExchange, WarcArchiveWriter, format_warc_date, sha1_payload_digest
 from crawler.extract.candidates import GONE_STATUSES, answer_problem
+from crawler.extract.decode import decode_html, lookup_encoding
 
 from .extensions import ARCHIVE_WRITE_ERRORS, archive_dir, archive_state, stop_crawl_on_write_error
 from .handlers import CAPTURE_STARTED, HTTP_REASON
@@ -251,6 +252,29 @@ def _standard_reason(status: int) -> str:
         return ""
 
 
+class PageEncodingMiddleware:
+    """Gives every HTML response the encoding ``crawler.extract.decode`` decides, so that Scrapy's own
+    readers (listing pages' selectors, MetaRefreshMiddleware) see the text the extractor sees.
+
+    One decoding path for every page: without it a listing labelled ``charset=utf-16`` but sent in
+    UTF-8 lost all its links (Scrapy believed the label), and a label naming a Python codec that is
+    no charset (``rot13``, ``zlib_codec``) raised LookupError in MetaRefreshMiddleware, losing the
+    article. Runs after HttpCompressionMiddleware (the body is decoded) and before MetaRefresh.
+    The WARC record keeps the headers and bytes as received.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls()
+
+    def process_response(self, request, response):
+        if not isinstance(response, HtmlResponse) or not response.body:
+            return response
+        _text, name = decode_html(response.body, header_pairs(response.headers))
+        encoding = lookup_encoding(name) or "utf-8"
+        return response.replace(encoding=encoding)
+
+
 class SiteScopeMiddleware:
     """Drops any request outside the site: another scheme, host or port, or a denied path.
 
@@ -391,7 +415,7 @@ def _retry_after_seconds(value: bytes | None) -> float | None:
     if not value:
         return None
     text = value.decode("latin-1").strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # not "²": str.isdigit() takes superscripts, float() does not
         return float(text)
     try:
         when = parsedate_to_datetime(text)

@@ -69,6 +69,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.LoggingRedirectMiddleware": 600,
+    # After HttpCompressionMiddleware (590), before MetaRefreshMiddleware (580): every HTML page is
+    # decoded by crawler.extract.decode, for Scrapy's readers as for the extractor.
+    "crawler.middlewares.PageEncodingMiddleware": 585,
     # Nearest the downloader: sees every response exactly as received, before
     # HttpCompressionMiddleware (590) decodes it and before redirects and retries.
     "crawler.middlewares.WarcCaptureMiddleware": 950,

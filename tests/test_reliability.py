@@ -31,7 +31,7 @@ from crawler.extract.urls import SiteUrls
 from tests.conftest import FAST, ROOT, run_crawl
 from tests.mirror import MirrorServer
 from tests.mirror.faults import (
-    MARKER, FaultMirrorServer, Hang, Reset, ShortBody, Trickle, install_hostile_links, unusable_answers,
+    MARKER, FaultMirrorServer, Hang, Mangle, Reset, ShortBody, Trickle, gzip_bomb, install_hostile_links, unusable_answers,
 )
 
 MiB = 1024 * 1024
@@ -315,6 +315,18 @@ def test_hostile_pages_give_a_record_or_a_logged_skip(fault_crawl):
     assert "Участники заседания" in extracted[key("mixed_encodings")]["body"]
     for unreadable in ("binary", "empty", "huge", "gzip_bomb", "too_big"):
         assert key(unreadable) not in extracted, unreadable
+
+
+@pytest.mark.parametrize("name,status", [("status_99", "99"), ("status_1000", "1000"), ("status_minus_200", "-200")])
+def test_a_status_that_is_no_http_status_is_archived_and_recorded_as_a_failure(fault_crawl, name, status):
+    path = fault_crawl["plan"].paths[name]
+    records = _records_for(fault_crawl, path)
+    assert [(r["type"], r["http"].get_statuscode()) for r in records] == [("response", status)]
+    assert "Странный статус".encode("utf-8") in records[0]["payload"]
+    url = fault_crawl["mirror"].base_url + path
+    log = run_log(fault_crawl["archive"], 1)
+    assert f"Not a usable answer, asked again by a later run: {url} (status {status} is no HTTP status)" in log
+    assert len(_requests_for(fault_crawl["runs"][1], fault_crawl, path)) == 1, "not asked again by the next run"
 
 
 def test_a_gzip_bomb_does_not_inflate_in_memory(fault_crawl):
@@ -754,3 +766,63 @@ def test_a_corrupt_state_store_stops_the_run_at_start_and_rebuild_state_restores
     assert refetched == [], "the rebuilt state forgot pages the archive holds"
     ids = [line["id"] for line in jsonl_lines(archive)]
     assert len(ids) == len(set(ids)) == articles_before, "articles written again after the rebuild"
+
+
+# --- labels and headers that broke Scrapy's side of the crawl -------------------------------------
+MISLABELLED = {"rot13": 22501, "zlib_codec": 23115, "nul_byte": 22877, "retry_after_superscript": 22705}
+
+
+def with_nul_byte(body: bytes) -> bytes:
+    return body.replace(b"<head>", b"<head>\x00", 1)
+
+
+@pytest.fixture(scope="module")
+def mislabelled_crawl(tmp_path_factory):
+    """One en crawl: listings labelled charset=utf-16 (sent in UTF-8), articles labelled rot13 and
+    zlib_codec, one with a NUL byte in its head, a 503 with Retry-After: ², a gzip-bomb sitemap file."""
+    archive = tmp_path_factory.mktemp("mislabelled") / "archive"
+    with FaultMirrorServer() as mirror:
+        site = mirror.site
+        mirror.add_fault("/en/novosti/", Mangle(content_type="text/html; charset=utf-16"))
+        mirror.add_fault(site.article_by_id(MISLABELLED["rot13"]).path, Mangle(content_type="text/html; charset=rot13"))
+        mirror.add_fault(site.article_by_id(MISLABELLED["zlib_codec"]).path,
+                         Mangle(content_type="text/html; charset=zlib_codec"))
+        mirror.add_fault(site.article_by_id(MISLABELLED["nul_byte"]).path, Mangle(transform=with_nul_byte))
+        site.fail_next(site.article_by_id(MISLABELLED["retry_after_superscript"]).path, times=1, retry_after="²")
+        mirror.add_fault("/sitemap-iblock-ar.xml", gzip_bomb(32 * MiB, as_file=True))
+        run = run_archive(archive, mirror.base_url, "--languages", "en", mirror=mirror,
+                          settings={"DOWNLOAD_MAXSIZE": str(8 * MiB)})
+        urls = SiteUrls(load_site_config("rusislam").with_origin(mirror.base_url))
+        yield {"mirror": mirror, "archive": archive, "run": run, "urls": urls, "served": list(mirror.served)}
+
+
+def test_mislabelled_pages_lose_nothing_and_raise_nothing(mislabelled_crawl):
+    crawl = mislabelled_crawl
+    assert crawl["run"].returncode == 0, crawl["run"].output[-3000:]
+    log = run_log(crawl["archive"], 1)
+    for failure in ("Spider error", "Traceback", "Error downloading", "Error caught on signal handler"):
+        assert failure not in log, re.findall(f"{failure}.*\n(?:.*\n){{0,20}}", log)[:1]
+    site = crawl["mirror"].site
+    titles = {line["title"] for line in jsonl_lines(crawl["archive"])}
+    # every en article, found through the listings labelled utf-16 (the sitemap lists two of them)
+    assert titles == {article.title for article in site.articles_in("en")}
+    nul = next(line for line in jsonl_lines(crawl["archive"]) if line["title"] == site.article_by_id(MISLABELLED["nul_byte"]).title)
+    assert nul["body"] == site.article_by_id(MISLABELLED["nul_byte"]).body
+
+
+def test_mislabelled_pages_are_archived_as_received(mislabelled_crawl):
+    crawl = mislabelled_crawl
+    urls, base, site = crawl["urls"], crawl["mirror"].base_url, crawl["mirror"].site
+    records = warc_records(crawl["archive"])
+    for name in ("rot13", "zlib_codec"):
+        [record] = [r for r in records if same_page(urls, base, r["uri"], site.article_by_id(MISLABELLED[name]).path)]
+        assert record["http"].get_header("Content-Type") == f"text/html; charset={name}"
+    [nul] = [r for r in records if same_page(urls, base, r["uri"], site.article_by_id(MISLABELLED["nul_byte"]).path)]
+    assert b"<head>\x00" in nul["payload"]
+    retried = [r for r in records if same_page(urls, base, r["uri"], site.article_by_id(MISLABELLED["retry_after_superscript"]).path)]
+    assert [r["http"].get_statuscode() for r in retried] == ["503", "200"]
+    assert retried[0]["http"].get_header("Retry-After") == "²"
+    [bomb] = [r for r in records if r["uri"].endswith("/sitemap-iblock-ar.xml")]
+    served = next(s for s in crawl["served"] if s.path == "/sitemap-iblock-ar.xml")
+    assert bomb["payload"] == served.body and len(bomb["payload"]) < MiB
+    assert "Not a sitemap or feed, skipped: " + base + "/sitemap-iblock-ar.xml" in run_log(crawl["archive"], 1)

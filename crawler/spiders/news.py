@@ -187,6 +187,12 @@ class NewsSiteSpider(scrapy.Spider):
                 if url:
                     yield Request(url, callback=self.parse_page, meta={COPY_UNREADABLE: True}, dont_filter=True)
                 continue
+            skip = extraction_skip_reason(page.url, page.status, self.urls, body_size=len(body),
+                                          truncated=bool(stored.truncated),
+                                          max_size=self.crawler.settings.getint("EXTRACT_MAXSIZE"))
+            if skip:  # archived but not extracted when it came (too large...): the same rule now
+                logger.debug("Archived copy of %s not extracted (%s)", page.url, skip)
+                continue
             reading = await self.extraction.read(body, page.url, stored.header_list, clean_params=tuple(self.urls.clean_params))
             article = reading.article
             if article is not None:
@@ -307,7 +313,8 @@ class NewsSiteSpider(scrapy.Spider):
         if body[:2] == b"\x1f\x8b":  # a .xml.gz file served as application/gzip
             try:
                 body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
-            except OSError:
+            except (OSError, EOFError, ValueError) as error:  # ValueError: inflates past DOWNLOAD_MAXSIZE (a bomb)
+                logger.info("Compressed sitemap unreadable: %s (%s)", response.url, error or type(error).__name__)
                 return None
         head = body[:1024].lstrip().lower()
         if response.status != 200 or not (head.startswith((b"<?xml", b"<urlset", b"<sitemapindex"))
