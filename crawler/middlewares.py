@@ -187,7 +187,7 @@ class WarcCaptureMiddleware:
                                  genuine_304=genuine_304, method=request.method)
         if problem is not None:
             self.stats.inc_value("pages/unusable_answer")
-            if status < 500 and status != 429 and "dataloss" not in response.flags:  # those are retried and logged
+            if not (500 <= status <= 599 or status == 429 or "dataloss" in response.flags):  # those: retried, logged
                 logger.warning("Not a usable answer, asked again by a later run: %s (%s)", request.url, problem)
             self.state.record_failure(page.key, request.url, problem, page.kind)
             return

@@ -367,11 +367,13 @@ def run_archive(options: CrawlOptions, archive_dir: Path) -> int:
             reason = (crawl or {}).get("finish_reason") or finish_reason_from_log(paths.log_file)
             # No summary and no stats in the log: the crawl could not even say how it ended (disk full?).
             finished = crawl_exit == 0 and reason == "finished"
-            if finished:
-                # A finished crawl's JOBDIR would make the next run skip every URL it has seen.
-                shutil.rmtree(paths.job_dir, ignore_errors=True)
             # A crawl stopped by a write error (disk full, read-only) leaves the index to the next run.
             write_failed = reason in ("archive_write_failed", "state_store_unusable", None)
+            if finished or write_failed:
+                # A finished crawl's JOBDIR would make the next run skip every URL it has seen; the
+                # queue of a crawl stopped by a write error may be half-written (the next run walks
+                # every listing page instead, as after any incomplete crawl).
+                shutil.rmtree(paths.job_dir, ignore_errors=True)
             summary["index"] = None if write_failed else _update_index(archive_dir)
             exit_code = EXIT_OK if finished else EXIT_CRAWL_FAILED
             ended = datetime.now(timezone.utc)
