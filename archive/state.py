@@ -6,7 +6,9 @@ holding two tables:
 - ``pages``: one row per page key (the canonical key the crawler computes, plus the URL as
   fetched): the last usable answer (time, HTTP status, ETag, Last-Modified, payload digest, the
   WARC record holding that good copy, which a ``revisit`` record refers to), consecutive failures
-  and the last error, when the page last answered 404/410 (``gone_at``), and the page kind.
+  and the last error, when the page last answered 404/410 (``gone_at``), and the page kind. Page
+  requisites (images, stylesheets, scripts, fonts; kind ``requisite``) are rows too: they get the
+  same conditional requests and revisit records.
 - ``articles``: one row per article id: current version, content hash, canonical URL, first seen,
   last changed, and the WARC record of the current version.
 
@@ -54,8 +56,9 @@ from archive.jsonl import JsonLinesError, read_jsonl
 log = logging.getLogger(__name__)
 
 STATE_FILE_NAME = "state.sqlite3"
-SCHEMA_VERSION = 2
-PAGE_KINDS = ("article", "listing", "sitemap", "other")
+SCHEMA_VERSION = 3  # 2: page kind "requisite"; 3: pages.gone_at, only usable answers are fetches
+# "requisite": an image, stylesheet, script, icon or font a page needs to render (since version 2).
+PAGE_KINDS = ("article", "listing", "sitemap", "other", "requisite")
 NOT_MODIFIED = 304
 EMPTY_PAYLOAD_DIGEST = "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"  # WARC-Payload-Digest of an empty body
 
@@ -558,7 +561,8 @@ class StateStore:
     def counts(self) -> dict[str, int]:
         """Row counts, for run summaries and logs."""
         return {
-            "pages": self._db.execute("SELECT count(*) FROM pages").fetchone()[0],
+            "pages": self._db.execute("SELECT count(*) FROM pages WHERE kind != 'requisite'").fetchone()[0],
+            "requisites": self._db.execute("SELECT count(*) FROM pages WHERE kind = 'requisite'").fetchone()[0],
             "failed_pages": self._db.execute("SELECT count(*) FROM pages WHERE failures > 0").fetchone()[0],
             "gone_pages": self._db.execute("SELECT count(*) FROM pages WHERE gone_at IS NOT NULL").fetchone()[0],
             "articles": self._db.execute("SELECT count(*) FROM articles").fetchone()[0],
@@ -648,10 +652,12 @@ class StateStore:
         try:
             if version == 0:
                 # executescript would commit on its own: run the statements one by one in this transaction.
-                for statement in filter(None, (s.strip() for s in _strip_comments(_SCHEMA).split(";"))):
+                for statement in _schema_statements():
                     self._db.execute(statement)
             else:
-                self._upgrade_from_1()
+                self._upgrade_pages_table()
+                if version < 3:
+                    self._forget_unusable_answers()
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._db.execute("COMMIT")
         except BaseException:
@@ -659,11 +665,26 @@ class StateStore:
                 self._db.execute("ROLLBACK")
             raise
 
-    def _upgrade_from_1(self) -> None:
-        """Schema 1 recorded every answer as a fetch: a 404/410 becomes gone, and an answer that was
-        no usable copy (4xx, 5xx, 206, an empty body, a 304 without a copy) a failure, so the next
+    def _upgrade_pages_table(self) -> None:
+        """An older store: its ``pages`` table is rebuilt with this version's definition (a CHECK
+        constraint names the page kinds, and SQLite cannot alter one), rows kept as they are."""
+        statements = [s for s in _schema_statements() if " pages " in s or " pages_" in s]
+        indexes = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'pages'"
+                                   " AND sql IS NOT NULL").fetchall()
+        for (index,) in indexes:  # their names are taken again by the new table's indexes
+            self._db.execute(f'DROP INDEX "{index}"')
+        self._db.execute("ALTER TABLE pages RENAME TO pages_before_upgrade")
+        for statement in statements:
+            self._db.execute(statement)
+        columns = ", ".join(row[1] for row in self._db.execute("PRAGMA table_info(pages_before_upgrade)"))
+        self._db.execute(f"INSERT INTO pages ({columns}) SELECT {columns} FROM pages_before_upgrade")
+        self._db.execute("DROP TABLE pages_before_upgrade")
+        log.info("%s: state store upgraded to schema version %d", self.path, SCHEMA_VERSION)
+
+    def _forget_unusable_answers(self) -> None:
+        """Schemas 1 and 2 recorded every answer as a fetch: a 404/410 becomes gone, and an answer that
+        was no usable copy (4xx, 5xx, 206, an empty body, a 304 without a copy) a failure, so the next
         run asks for the page again."""
-        self._db.execute("ALTER TABLE pages ADD COLUMN gone_at TEXT")
         forget = ", ".join(f"{name} = NULL" for name in (*_FETCH_COLUMNS, *_WARC_COLUMNS))
         self._db.execute(f"UPDATE pages SET gone_at = fetched_at, last_error = 'HTTP ' || status, {forget} "
                          "WHERE fetched_at IS NOT NULL AND failures = 0 AND status IN (404, 410)")
@@ -706,8 +727,9 @@ def _jsonl_records(path: Path) -> Iterable[Mapping[str, Any]]:
         log.warning("state reconciliation: rest of %s skipped: %s", path, error)
 
 
-def _strip_comments(sql: str) -> str:
-    return "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+def _schema_statements() -> list[str]:
+    sql = "\n".join(line.split("--", 1)[0] for line in _SCHEMA.splitlines())
+    return [statement.strip() for statement in sql.split(";") if statement.strip()]
 
 
 def _check_kind(kind: str) -> None:

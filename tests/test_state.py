@@ -142,7 +142,7 @@ def test_failures_count_up_then_clear(tmp_path):
         fetch(store, key="ar/53208")  # an answer clears the failure
         assert [p.key for p in store.failed_pages()] == ["listing/ar/2", "ar/1"]
         assert store.page("ar/53208").last_error is None
-        assert store.counts() == {"pages": 4, "failed_pages": 2, "gone_pages": 0, "articles": 0}
+        assert store.counts() == {"pages": 4, "requisites": 0, "failed_pages": 2, "gone_pages": 0, "articles": 0}
 
 
 def test_bad_arguments_are_refused(tmp_path):
@@ -339,7 +339,7 @@ def test_schema_1_answers_that_were_no_copy_become_failed_or_gone(tmp_path):
         assert "HTTP 403" in forbidden.last_error
         assert store.page("gone").gone_at == "2025-01-01T00:00:00Z"
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
 
 
 def test_retry_policy_and_pages_to_retry(tmp_path):

@@ -52,11 +52,13 @@ def extraction_skip_reason(url: str, status: int, urls: SiteUrls, *, body_size: 
 GONE_STATUSES = (404, 410)  # the page is gone: remembered as such, asked again rarely
 
 
-def answer_problem(status: int, body: bytes, *, truncated: bool, genuine_304: bool, method: str = "GET") -> str | None:
+def answer_problem(status: int, body: bytes, *, truncated: bool, genuine_304: bool, method: str = "GET",
+                   body_required: bool = True) -> str | None:
     """Why an answer is no usable copy of its page, or None when it is one (the page conditions of ``archive.state``).
 
     ``genuine_304``: the request was conditional on a good copy the archive holds. A 2xx body is
     usable here; whether it reads as the page is the spider's to say (``settle_fetch``).
+    ``body_required`` False: an empty 2xx is usable (an empty stylesheet or script is one).
     """
     if truncated:
         return "truncated body"
@@ -67,7 +69,7 @@ def answer_problem(status: int, body: bytes, *, truncated: bool, genuine_304: bo
     if status == 206:
         return "206 Partial Content"
     if 200 <= status < 300:
-        return None if body or method == "HEAD" else f"empty {status} answer"
+        return None if body or method == "HEAD" or not body_required else f"empty {status} answer"
     if 300 <= status < 400:
         return None
     return f"HTTP {status}"
