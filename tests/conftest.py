@@ -58,10 +58,11 @@ def mirror():
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 2 MB file system (tmpfs), when this machine lets the tests mount one (root); skipped otherwise."""
+    """A 16 MB file system (tmpfs), when this machine lets the tests mount one (root); skipped otherwise.
+    (A whole crawl of the mirror, page requisites included, must fit once the test frees it.)"""
     mount_point = tmp_path / "disk"
     mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)], capture_output=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)], capture_output=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
     yield mount_point
