@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
