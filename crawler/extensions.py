@@ -110,30 +110,13 @@ class CrawlSummaryExtension:
         return archive_dir(self.crawler.settings) / "runs" / f"{spider.name}-{self.started:%Y%m%dT%H%M%SZ}.crawl.json"
 
     def summary(self, spider, reason: str) -> dict:
-        stats = self.crawler.stats.get_stats()
-        by_status = {key.rsplit("/", 1)[1]: value for key, value in stats.items() if key.startswith("warc/status/")}
-        errors = {key.split("/", 1)[1]: value for key, value in stats.items() if key.startswith("errors/")}
         return {
             "spider": spider.name,
             "started": _iso(self.started),
             "finished": _iso(datetime.now(timezone.utc)),
             "finish_reason": reason,
-            "pages": {
-                "fetched": stats.get("warc/exchanges", 0),
-                "by_status": by_status,
-                "revisits": stats.get("warc/revisits", 0),
-                "not_modified": stats.get("warc/status/304", 0),
-                "skipped_known": stats.get("incremental/skipped_known", 0),
-                "sitemaps_unchanged": stats.get("incremental/sitemap_unchanged", 0),
-            },
-            "articles": {
-                "new": stats.get("articles/new", 0),
-                "changed": stats.get("articles/changed", 0),
-                "unchanged": stats.get("articles/unchanged", 0),
-            },
-            "bytes_archived": stats.get("warc/bytes_written", 0),
+            **crawl_counts(self.crawler.stats.get_stats()),
             "archive": self._archive_counts(),
-            "errors": {"count": sum(errors.values()), "by_reason": errors},
         }
 
     def _archive_counts(self) -> dict | None:
@@ -148,6 +131,30 @@ class CrawlSummaryExtension:
         temporary.write_text(json.dumps(self.summary(spider, reason), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         os.replace(temporary, path)
         logger.info("Crawl summary written to %s", path)
+
+
+def crawl_counts(stats: dict) -> dict:
+    """What a crawl did so far, from its stats: pages, articles, bytes archived, errors (the
+    counts of the crawl summary and of the progress file)."""
+    by_status = {key.rsplit("/", 1)[1]: value for key, value in stats.items() if key.startswith("warc/status/")}
+    errors = {key.split("/", 1)[1]: value for key, value in stats.items() if key.startswith("errors/")}
+    return {
+        "pages": {
+            "fetched": stats.get("warc/exchanges", 0),
+            "by_status": by_status,
+            "revisits": stats.get("warc/revisits", 0),
+            "not_modified": stats.get("warc/status/304", 0),
+            "skipped_known": stats.get("incremental/skipped_known", 0),
+            "sitemaps_unchanged": stats.get("incremental/sitemap_unchanged", 0),
+        },
+        "articles": {
+            "new": stats.get("articles/new", 0),
+            "changed": stats.get("articles/changed", 0),
+            "unchanged": stats.get("articles/unchanged", 0),
+        },
+        "bytes_archived": stats.get("warc/bytes_written", 0),
+        "errors": {"count": sum(errors.values()), "by_reason": errors},
+    }
 
 
 def _iso(moment: datetime) -> str:

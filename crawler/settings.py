@@ -14,6 +14,10 @@ NEWSPIDER_MODULE = "crawler.spiders"
 ARCHIVE_DIR = "archive-data"
 WARC_MAX_SIZE = 1_000_000_000  # bytes; a WARC file is closed and a new one begun past this size
 CRAWL_SUMMARY_FILE = None  # default: ARCHIVE_DIR/runs/{spider}-{start}.crawl.json
+# While a crawl runs, ARCHIVE_DIR/runs/current.json says where it is (rewritten every this many
+# seconds; 0: not written); `rusislam-archive status` reads it.
+PROGRESS_INTERVAL = 10.0
+PROGRESS_LINE = "auto"  # live progress line on stderr: "auto" = when stderr is a terminal; True/False
 
 # --- recurring runs ----------------------------------------------------------------
 # A listing's next page is fetched while its pages still show articles the archive
@@ -76,6 +80,8 @@ EXTENSIONS = {
     "crawler.extensions.ArchiveStateExtension": 100,
     "crawler.extensions.CrawlSummaryExtension": 200,
     "crawler.extensions.GcFreezeExtension": 300,
+    "crawler.progress.ProgressFileExtension": 400,
+    "crawler.progress.ProgressLineExtension": 410,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ArticleJsonLinesPipeline": 800,
