@@ -50,7 +50,8 @@ class ArticleSummary:
 @dataclass
 class ArticleCensus:
     articles: dict[str, ArticleSummary] = field(default_factory=dict)  # id -> latest version
-    edits_by_month: Counter = field(default_factory=Counter)  # (YYYY-MM fetched, language) -> changed versions
+    edits_by_month: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # language -> Counter
+    # of the months (YYYY-MM) its changed versions were fetched
     lines: int = 0
 
     def count_by_language(self) -> dict[str, int]:
@@ -97,7 +98,7 @@ def article_census(files: Iterable[Path]) -> ArticleCensus:
             census.articles[article.id] = article
         fetched = record.get("fetched_at")
         if article.version > 1 and isinstance(fetched, str) and len(fetched) >= 7:
-            census.edits_by_month[(fetched[:7], article.language)] += 1
+            census.edits_by_month[article.language][fetched[:7]] += 1
     return census
 
 

@@ -118,7 +118,7 @@ def _svg(figure) -> Markup:
     return Markup(svg[svg.index("<svg"):])
 
 
-def _figure(width: float = 11.0, height: float = 3.6):
+def _figure(height: float, width: float = 11.0):
     # matplotlib is imported here, not at the top: every rusislam-archive command imports every
     # command module, and only this one draws.
     import matplotlib
@@ -149,41 +149,38 @@ def _stacked_bars(axes, x: Sequence[int], series: Iterable[tuple[str, str, list[
         bottom = [b + v for b, v in zip(bottom, values)]
 
 
-def articles_chart(data: dict[str, Any]) -> Markup | None:
-    """Articles per publication month, stacked by language; months no language has are shaded."""
-    by_month, languages = data["by_month"], data["languages"]
-    dated = [month for counts in by_month.values() for month in counts]
-    if not dated:
+def _monthly_chart(by_language: dict[str, Counter], languages: Sequence[str], gid: str, label: str,
+                   height: float, shade_empty_months: bool) -> Markup | None:
+    """Counts per month stacked by language, one colour per language as everywhere in the page
+    (None: nothing to draw). Shaded when asked: months that no language has."""
+    counted = [month for counts in by_language.values() for month in counts]
+    if not counted:
         return None
-    months = months_between(min(dated), max(dated))
-    figure, axes = _figure()
-    for index, month in enumerate(months):
-        if not any(counts.get(month) for counts in by_month.values()):
-            axes.axvspan(index - 0.5, index + 0.5, color=GAP_COLOUR, linewidth=0, zorder=0)
-    series = [(language, _colour(languages, language), [by_month[language].get(month, 0) for month in months])
-              for language in languages if language in by_month]
-    _stacked_bars(axes, range(len(months)), series, "articles")
+    months = months_between(min(counted), max(counted))
+    figure, axes = _figure(height)
+    if shade_empty_months:
+        for index, month in enumerate(months):
+            if not any(counts.get(month) for counts in by_language.values()):
+                axes.axvspan(index - 0.5, index + 0.5, color=GAP_COLOUR, linewidth=0, zorder=0)
+    ordered = [language for language in languages if language in by_language]
+    ordered += sorted(set(by_language) - set(ordered))
+    series = [(language, _colour(list(languages) + ordered, language), [by_language[language].get(month, 0) for month in months])
+              for language in ordered]
+    _stacked_bars(axes, range(len(months)), series, gid)
     _month_ticks(axes, months)
-    axes.set_ylabel("articles published")
+    axes.set_ylabel(label)
     axes.legend(title="language", frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _svg(figure)
+
+
+def articles_chart(data: dict[str, Any]) -> Markup | None:
+    """Articles per publication month, stacked by language; months no language has are shaded."""
+    return _monthly_chart(data["by_month"], data["languages"], "articles", "articles published", 3.6, True)
 
 
 def edits_chart(data: dict[str, Any]) -> Markup | None:
     """Changed versions per month they were fetched, stacked by language (None: no edits yet)."""
-    edits, languages = data["edits"], data["languages"]
-    if not edits:
-        return None
-    months = months_between(min(month for month, _ in edits), max(month for month, _ in edits))
-    edited = sorted({language for _, language in edits}, key=lambda lang: (lang not in languages, lang))
-    figure, axes = _figure(height=3.0)
-    series = [(language, _colour(languages + edited, language), [edits.get((month, language), 0) for month in months])
-              for language in edited]
-    _stacked_bars(axes, range(len(months)), series, "edits")
-    _month_ticks(axes, months)
-    axes.set_ylabel("changed versions")
-    axes.legend(title="language", frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    return _svg(figure)
+    return _monthly_chart(data["edits"], data["languages"], "edits", "changed versions", 3.0, False)
 
 
 def runs_chart(data: dict[str, Any]) -> Markup | None:
@@ -193,7 +190,7 @@ def runs_chart(data: dict[str, Any]) -> Markup | None:
     if not runs:
         return None
     measures = (("fetched", "#4c72b0"), ("new", "#55a868"), ("changed", "#dd8452"), ("errors", "#c44e52"))
-    figure, axes = _figure(height=3.2)
+    figure, axes = _figure(3.2)
     width = 0.8 / len(measures)
     for offset, (measure, colour) in enumerate(measures):
         x = [index + (offset - (len(measures) - 1) / 2) * width for index in range(len(runs))]
