@@ -666,9 +666,9 @@ def render_markdown(results: dict, profile: str | None) -> str:
                        f"{growth('max_peak_rss_mb')} |")
     if results.get("estimates"):
         out += ["", "## Estimates", ""] + [f"- {line}" for line in results["estimates"]]
-    analysis = RESULTS_DIR / "analysis.md"
-    if analysis.exists():
-        out += ["", analysis.read_text().strip()]
+    for written_apart in ("analysis.md", "extraction-eval.md"):  # by hand; by bench.extraction_eval --section
+        if (RESULTS_DIR / written_apart).exists():
+            out += ["", (RESULTS_DIR / written_apart).read_text().strip()]
     if profile:
         out += ["", "## Profile of case 3", "", "```", profile, "```"]
     return "\n".join(out) + "\n"
