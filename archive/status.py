@@ -174,7 +174,7 @@ def format_status(status: dict[str, Any]) -> Iterator[str]:
     if status["running"]:
         yield f"  running: yes ({status['lock_holder'] or 'crawl without a run lock'})"
         progress = status["progress"]
-        yield "  progress: " + (describe_progress(progress) if progress else "the crawl has not reported yet")
+        yield "  progress: " + (describe_progress(progress) if progress else "none reported (the crawl is starting, or the run is finishing)")
         if progress:
             by_status = ", ".join(f"{code}: {count:,}" for code, count in sorted(progress["pages"]["by_status"].items()))
             yield f"            by status {by_status or 'none yet'}; {progress['bytes_archived']:,} bytes archived"

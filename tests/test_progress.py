@@ -21,7 +21,7 @@ from archive.progress import RecentRate, progress_path, with_estimate, write_pro
 from archive.status import archive_status
 from tests.conftest import FAST, ROOT
 
-SLOW = {"DOWNLOAD_DELAY": "0.25", "AUTOTHROTTLE_ENABLED": "0", "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
+SLOW = {"DOWNLOAD_DELAY": "0.5", "AUTOTHROTTLE_ENABLED": "0", "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
         "RETRY_BACKOFF_BASE": "0.05", "PROGRESS_INTERVAL": "0.5"}
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
@@ -76,7 +76,9 @@ def test_status_follows_a_slowed_run_and_a_second_run_names_its_progress(mirror,
     assert out == "" and err == ""  # cron's mail stays empty: no progress line without a terminal
 
     assert all(status["running"] is True for status in seen)
-    fetched = [status["pages_fetched"] for status in seen]
+    # Before the crawl's first report and after its end (the run still indexes) there is no progress.
+    assert all(status["pages_fetched"] == 0 for status in seen if status["progress"] is None)
+    fetched = [status["pages_fetched"] for status in seen if status["progress"] is not None]
     assert fetched == sorted(fetched) and len(set(fetched)) >= 3, fetched
     assert all(isinstance(status["pages_queued"], int) for status in seen)
     estimated = [status["eta_seconds"] for status in seen if status["eta_seconds"] is not None]
