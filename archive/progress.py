@@ -6,13 +6,16 @@ while a crawl runs, or after a crawl that was killed (then its ``pid`` is gone).
 
     spider, pid, started, updated     the crawl; UTC ISO times
     pages                             {"fetched": int, "by_status": {"200": int, ...}, ...}
-    requests                          {"queued": int (scheduler), "in_progress": int (downloader)}
+    requisites                        {"fetched": int, ...}: stylesheets, images... of the pages
+    requests                          {"queued": int (scheduler), "in_progress": int (downloader),
+                                       "done": int (pages and requisites fetched)}
     sitemap_entries                   {"known": int (listed by the sitemaps read so far), "waiting": int
                                        (not yet turned into requests)}
     articles                          {"new": int, "changed": int, "unchanged": int}
     bytes_archived                    int, WARC bytes written by this crawl
     errors                            {"count": int, "by_reason": {reason: int}}
-    pages_per_minute                  float over the last minutes, null before there is a rate
+    pages_per_minute                  fetched per minute (page requisites included: the queues hold both) over the last
+                                      minutes, null before there is a rate
     remaining                         int, the work known to be left: queued + in progress + waiting
     eta_seconds, eta                  remaining / rate (and the UTC time it gives), null without a rate
 

@@ -6,7 +6,9 @@ holding two tables:
 - ``pages``: one row per page key (the canonical key the crawler computes, plus the URL as
   fetched): last fetch time, HTTP status, ETag, Last-Modified, payload digest, the WARC record
   holding the last full copy (what a ``revisit`` record refers to), consecutive failures and the
-  last error (to retry failed pages in the next run), and the page kind.
+  last error (to retry failed pages in the next run), and the page kind. Page requisites (images,
+  stylesheets, scripts, fonts; kind ``requisite``) are rows too: they get the same conditional
+  requests and revisit records.
 - ``articles``: one row per article id: current version, content hash, canonical URL, first seen,
   last changed, and the WARC record of the current version.
 
@@ -42,8 +44,9 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple
 log = logging.getLogger(__name__)
 
 STATE_FILE_NAME = "state.sqlite3"
-SCHEMA_VERSION = 1
-PAGE_KINDS = ("article", "listing", "sitemap", "other")
+SCHEMA_VERSION = 2
+# "requisite": an image, stylesheet, script, icon or font a page needs to render (since version 2).
+PAGE_KINDS = ("article", "listing", "sitemap", "other", "requisite")
 NOT_MODIFIED = 304
 
 _SCHEMA = f"""
@@ -383,7 +386,8 @@ class StateStore:
     def counts(self) -> dict[str, int]:
         """Row counts, for run summaries and logs."""
         return {
-            "pages": self._db.execute("SELECT count(*) FROM pages").fetchone()[0],
+            "pages": self._db.execute("SELECT count(*) FROM pages WHERE kind != 'requisite'").fetchone()[0],
+            "requisites": self._db.execute("SELECT count(*) FROM pages WHERE kind = 'requisite'").fetchone()[0],
             "failed_pages": self._db.execute("SELECT count(*) FROM pages WHERE failures > 0").fetchone()[0],
             "articles": self._db.execute("SELECT count(*) FROM articles").fetchone()[0],
         }
@@ -462,14 +466,32 @@ class StateStore:
             raise StateError(f"{self.path}: an SQLite file that is not a state store (tables but no schema version)")
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            # executescript would commit on its own: run the statements one by one in this transaction.
-            for statement in filter(None, (s.strip() for s in _strip_comments(_SCHEMA).split(";"))):
-                self._db.execute(statement)
+            if version == 0:
+                # executescript would commit on its own: run the statements one by one in this transaction.
+                for statement in _schema_statements():
+                    self._db.execute(statement)
+            else:
+                self._upgrade_pages_table()
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+
+    def _upgrade_pages_table(self) -> None:
+        """An older store: its ``pages`` table is rebuilt with this version's definition (a CHECK
+        constraint names the page kinds, and SQLite cannot alter one), rows kept as they are."""
+        statements = [s for s in _schema_statements() if " pages " in s or " pages_" in s]
+        indexes = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'pages'"
+                                   " AND sql IS NOT NULL").fetchall()
+        for (index,) in indexes:  # their names are taken again by the new table's indexes
+            self._db.execute(f'DROP INDEX "{index}"')
+        self._db.execute("ALTER TABLE pages RENAME TO pages_before_upgrade")
+        for statement in statements:
+            self._db.execute(statement)
+        self._db.execute("INSERT INTO pages SELECT * FROM pages_before_upgrade")
+        self._db.execute("DROP TABLE pages_before_upgrade")
+        log.info("%s: state store upgraded to schema version %d", self.path, SCHEMA_VERSION)
 
     def _meta(self, name: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
@@ -497,8 +519,9 @@ class StateStore:
             self.commit()
 
 
-def _strip_comments(sql: str) -> str:
-    return "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+def _schema_statements() -> list[str]:
+    sql = "\n".join(line.split("--", 1)[0] for line in _SCHEMA.splitlines())
+    return [statement.strip() for statement in sql.split(";") if statement.strip()]
 
 
 def _check_kind(kind: str) -> None:

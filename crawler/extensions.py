@@ -134,18 +134,30 @@ class CrawlSummaryExtension:
 
 
 def crawl_counts(stats: dict) -> dict:
-    """What a crawl did so far, from its stats: pages, articles, bytes archived, errors (the
-    counts of the crawl summary and of the progress file)."""
-    by_status = {key.rsplit("/", 1)[1]: value for key, value in stats.items() if key.startswith("warc/status/")}
+    """What a crawl did so far, from its stats: pages, page requisites, articles, bytes archived,
+    errors (the counts of the crawl summary and of the progress file)."""
     errors = {key.split("/", 1)[1]: value for key, value in stats.items() if key.startswith("errors/")}
+    # warc/* counts every exchange, requisites/* those of page requisites: pages are the difference.
+    warc, requisites = _exchange_counts(stats, "warc"), _exchange_counts(stats, "requisites")
+    pages = {name: warc[name] - requisites[name] for name in ("fetched", "revisits", "not_modified")}
+    by_status = {status: count - requisites["by_status"].get(status, 0) for status, count in warc["by_status"].items()}
     return {
         "pages": {
-            "fetched": stats.get("warc/exchanges", 0),
-            "by_status": by_status,
-            "revisits": stats.get("warc/revisits", 0),
-            "not_modified": stats.get("warc/status/304", 0),
+            "fetched": pages["fetched"],
+            "by_status": {status: count for status, count in by_status.items() if count},
+            "revisits": pages["revisits"],
+            "not_modified": pages["not_modified"],
             "skipped_known": stats.get("incremental/skipped_known", 0),
             "sitemaps_unchanged": stats.get("incremental/sitemap_unchanged", 0),
+        },
+        "requisites": {
+            "requested": stats.get("requisites/requested", 0),
+            "fetched": requisites["fetched"],
+            "by_status": requisites["by_status"],
+            "revisits": requisites["revisits"],
+            "not_modified": requisites["not_modified"],
+            "bytes": requisites["bytes"],
+            "too_large": stats.get("requisites/too_large", 0),
         },
         "articles": {
             "new": stats.get("articles/new", 0),
@@ -154,6 +166,17 @@ def crawl_counts(stats: dict) -> dict:
         },
         "bytes_archived": stats.get("warc/bytes_written", 0),
         "errors": {"count": sum(errors.values()), "by_reason": errors},
+    }
+
+
+def _exchange_counts(stats: dict, prefix: str) -> dict:
+    """What the WARC middleware counted under ``prefix`` (``warc``: every exchange; ``requisites``)."""
+    return {
+        "fetched": stats.get(f"{prefix}/exchanges", 0),
+        "by_status": {key.rsplit("/", 1)[1]: value for key, value in stats.items() if key.startswith(f"{prefix}/status/")},
+        "revisits": stats.get(f"{prefix}/revisits", 0),
+        "not_modified": stats.get(f"{prefix}/status/304", 0),
+        "bytes": stats.get(f"{prefix}/bytes_written", 0),
     }
 
 

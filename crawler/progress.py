@@ -61,7 +61,9 @@ class CrawlMeter:
                 "waiting": stats.get("sitemaps/entries_waiting", 0),
             },
         }
-        self.rate.add(time.monotonic(), progress["pages"]["fetched"])
+        # The queues hold page requisites too: the rate that empties them counts every exchange.
+        progress["requests"]["done"] = progress["pages"]["fetched"] + progress["requisites"]["fetched"]
+        self.rate.add(time.monotonic(), progress["requests"]["done"])
         return with_estimate(progress, self.rate.per_second(), datetime.now(timezone.utc))
 
 
@@ -126,8 +128,8 @@ class ProgressLineExtension:
         return cls(crawler)
 
     def engine_started(self):
-        self.bar = tqdm(total=0, unit="page", file=sys.stderr, dynamic_ncols=True, leave=True,
-                        bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} pages{postfix}")
+        self.bar = tqdm(total=0, unit="request", file=sys.stderr, dynamic_ncols=True, leave=True,
+                        bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} requests{postfix}")
         for handler in logging.root.handlers:
             if _on_terminal(handler):  # log lines go above the bar (tqdm.write) instead of through it
                 original = handler.setStream(DummyTqdmFile(handler.stream))
@@ -137,14 +139,14 @@ class ProgressLineExtension:
 
     def refresh(self):
         progress = self.meter.snapshot()
-        fetched = progress["pages"]["fetched"]
-        self.bar.total = fetched + progress["remaining"]
-        self.bar.n = fetched
+        done = progress["requests"]["done"]
+        self.bar.total = done + progress["remaining"]
+        self.bar.n = done
         articles = progress["articles"]
         eta = progress["eta_seconds"]
         self.bar.set_description_str("crawl", refresh=False)
         self.bar.set_postfix_str(
-            f"{articles['new']} new/{articles['changed']} changed articles, "
+            f"{progress['pages']['fetched']} pages, {articles['new']} new/{articles['changed']} changed articles, "
             f"{progress['errors']['count']} errors, "
             f"{progress['pages_per_minute'] or 0:.1f}/min, ETA {format_duration(eta) if eta is not None else '?'}",
             refresh=False,

@@ -136,9 +136,10 @@ def test_progress_line_is_drawn_in_a_terminal(mirror, tmp_path):
         reader.join(timeout=10)
         os.close(controller)
     text = shown.decode("utf-8", "replace")
-    assert "crawl" in text and "pages" in text and "new/" in text and "ETA" in text, text[-2000:]
+    assert "crawl" in text and "requests" in text and "new/" in text and "ETA" in text, text[-2000:]
     summary = json.loads(next((archive / "runs").glob("*.crawl.json")).read_text())
-    assert f"{summary['pages']['fetched']}/" in text  # the last refresh shows the final count
+    done = summary["pages"]["fetched"] + summary["requisites"]["fetched"]
+    assert f"{done}/{done} requests" in text and f"{summary['pages']['fetched']} pages" in text  # the last refresh
 
 
 def test_eta_is_known_work_divided_by_the_recent_rate():

@@ -40,6 +40,7 @@ from .dates import find_published, json_ld_documents, parse_date
 from .decode import decode_html, normalize_text
 from .language import declared_language, detect_language, load_language_profiles
 from .links import hreflang_alternates, page_links
+from .requisites import html_requisites
 from .siteconfig import SiteConfig
 from .sources import SourceMatcher
 from .record import Article, PageReading
@@ -109,7 +110,12 @@ def read_page(body: bytes, url: str, headers: Any, site: SiteConfig, *, language
     except Exception:  # links are found again when the page is fetched again; the article must not be lost
         log.warning("reading links failed for %s", url, exc_info=True)
         links, canonical = (), None
-    return PageReading(tuple(links), canonical, page.extract(root) if extract else None)
+    try:
+        requisites = html_requisites(root, url, page.urls)
+    except Exception:  # the page stays archived and its article read; its requisites wait for its next fetch
+        log.warning("reading requisites failed for %s", url, exc_info=True)
+        requisites = []
+    return PageReading(tuple(links), canonical, page.extract(root) if extract else None, tuple(requisites))
 
 
 # --- the page ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from itertools import islice
 
 from lxml import etree
 
-from .boilerplate import PROSE_LINE_CHARS, LineRules, block_lines, element_text
+from .boilerplate import PROSE_LINE_CHARS, LineRules, block_lines, element_text, is_attached, tag_name
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +30,19 @@ ATTRIBUTION_LOOKAHEAD = 4
 # this many times its prose, is some other part of the page (see with_main_text).
 WRONG_BLOCK_SHARE = 0.5
 WRONG_BLOCK_RATIO = 2
+# ... when it is mostly short lines (teaser titles): prose from elsewhere (an article above its
+# comments, a page beside its sidebar) is kept.
+TEASER_PROSE_SHARE = 0.5
 # A paragraph ends a sentence (a teaser's or a video's title does not).
 _SENTENCE_END = re.compile(r"[.!?…:;؟۔。！？][\"'»”’)\]]*$")
+# A one-paragraph densest block gives way to its container (up to this many levels) when
+# precision kept this share of the container's text.
+CONTAINER_CLIMB_LEVELS = 2
+CONTAINER_COVERED_SHARE = 0.6
 # A lead is looked for before the body's container and up to this many wrappers around it.
 LEAD_CLIMB_LEVELS = 3
 LEAD_MAX_LINK_SHARE = 0.3
+LEAD_SKIP_LABELS = 2
 # trafilatura gives up on trees larger than this (bounded work on huge pages).
 MAX_TREE_SIZE = 60_000
 
@@ -127,8 +135,9 @@ def with_main_text(lines: list[str], main_block, rules: LineRules, title_element
     """trafilatura's precision-first lines, measured against the densest text block (the
     article's container on nearly every layout, the cell of a table layout):
 
-    - when they share little with it and it holds much more prose, they are some other part of
-      the page (a sidebar of teasers next to an article in a table cell): the block's lines;
+    - when they share little with it, are mostly short lines and it holds much more prose, they
+      are some other part of the page (a sidebar of teasers next to an article in a table cell):
+      the block's lines;
     - otherwise the block's prose lines that precision dropped between (or before) the lines it
       kept are put back in place (paragraphs opening with a date or a quote, a first paragraph
       with a dateline), and a prose block printed right before the container (a lead, a
@@ -140,10 +149,13 @@ def with_main_text(lines: list[str], main_block, rules: LineRules, title_element
     main = rules.filter(block_lines(main_block))
     if text_chars(lines) < MIN_BODY_CHARS:
         return main if text_chars(main) > text_chars(lines) else lines
+    main_block, main = _paragraphs_container(main_block, main, lines, rules)
     covered = _covered(main, lines)
     main_prose = sum(len(line) for line in main if len(line) >= PROSE_LINE_CHARS)
     shared = sum(len(line) for line, inside in zip(main, covered) if inside)
-    if shared < WRONG_BLOCK_SHARE * text_chars(lines) and main_prose > WRONG_BLOCK_RATIO * _prose_chars(lines):
+    prose = _prose_chars(lines)
+    if shared < WRONG_BLOCK_SHARE * text_chars(lines) and main_prose > WRONG_BLOCK_RATIO * prose and \
+            prose < TEASER_PROSE_SHARE * text_chars(lines):
         return main
     if any(covered):
         lines = _put_back(lines, main, covered)
@@ -152,6 +164,21 @@ def with_main_text(lines: list[str], main_block, rules: LineRules, title_element
         if lead and not any(_covered(lead, lines)):
             lines = lead + lines
     return lines
+
+
+def _paragraphs_container(main_block, main: list[str], lines: list[str], rules: LineRules):
+    """The densest block is one paragraph when paragraphs are <div>s of their own: their
+    container (a wrapper or two up) is the reference, when precision kept most of its text."""
+    for _ in range(CONTAINER_CLIMB_LEVELS):
+        parent = main_block.getparent()
+        if len(main) > 1 or parent is None or tag_name(parent) in ("body", "html"):
+            break
+        around = rules.filter(block_lines(parent))
+        inside = sum(len(line) for line, kept in zip(around, _covered(around, lines)) if kept)
+        if inside < CONTAINER_COVERED_SHARE * text_chars(around):
+            break
+        main_block, main = parent, around
+    return main_block, main
 
 
 def _covered(lines: list[str], kept: list[str]) -> list[bool]:
@@ -198,36 +225,35 @@ def _put_back(lines: list[str], main: list[str], covered: list[bool]) -> list[st
     return merged
 
 
+def _is_aside_label(element, skipped: int) -> bool:
+    """Empty, or a short label between a lead and the body ("JUST WATCHED", a media credit):
+    passed over, up to LEAD_SKIP_LABELS of them."""
+    text = element_text(element)
+    return not text or (skipped < LEAD_SKIP_LABELS and len(text) < PROSE_LINE_CHARS)
+
+
 def lead_lines(main_block, rules: LineRules, title_element=None) -> list[str]:
     """The prose block printed right before the article's container (climbing a few wrappers
     that have nothing before them), when it is all long lines with few links and is not the
     title's block: a lead or standfirst laid out outside the body."""
     node, sibling = main_block, None
     for _ in range(LEAD_CLIMB_LEVELS):
-        sibling = node.getprevious()
-        while sibling is not None and (not isinstance(sibling.tag, str) or not element_text(sibling)):
+        sibling, skipped = node.getprevious(), 0
+        while sibling is not None and (not isinstance(sibling.tag, str) or _is_aside_label(sibling, skipped)):
+            skipped += isinstance(sibling.tag, str) and bool(element_text(sibling))
             sibling = sibling.getprevious()
         if sibling is not None:
             break
         node = node.getparent()
-        if node is None or (title_element is not None and _contains(node, title_element)):
+        if node is None or (title_element is not None and is_attached(title_element, node)):
             return []
-    if sibling is None or (title_element is not None and _contains(sibling, title_element)):
+    if sibling is None or (title_element is not None and is_attached(title_element, sibling)):
         return []
     lines = rules.filter(block_lines(sibling))
-    if not lines or any(len(line) < PROSE_LINE_CHARS for line in lines):
-        return []
+    if not lines or any(len(line) < PROSE_LINE_CHARS for line in lines) or not _SENTENCE_END.search(lines[-1]):
+        return []  # a byline with its date, a list of tags: not sentences
     linked = sum(len(element_text(a)) for a in sibling.iter("a"))
     return lines if linked <= LEAD_MAX_LINK_SHARE * text_chars(lines) else []
-
-
-def _contains(element, descendant) -> bool:
-    node = descendant
-    while node is not None:
-        if node is element:
-            return True
-        node = node.getparent()
-    return False
 
 
 def take_attribution(body: list[str], page_lines: Callable[[], list[str]], parse: Callable[[str], dict | None],

@@ -73,6 +73,10 @@ CAPTION_LINE = re.compile(
     r"الصورة|صورة|صور|المصدر الصورة)\s*(?:[:：/|©-]|\(|$)",
     re.IGNORECASE,
 )
+# A copyright notice ("™ & © 2013 <any name>. All rights reserved."), whoever it names.
+COPYRIGHT_LINE = re.compile(r"©|\(c\)\s*\d{4}|all rights reserved|все права (?:защищены|сохранены)|"
+                            r"جميع الحقوق محفوظة|الحقوق محفوظة", re.IGNORECASE)
+COPYRIGHT_MAX_CHARS = 160
 # Titles of error pages served with status 200 at an article URL (matched on text_key).
 ERROR_TITLE = re.compile(
     r"^(?:(?:error|ошибка|خطأ)\s*)?404\b"
@@ -310,12 +314,16 @@ def _is_prose(element, link) -> bool:
 
 
 def _inside_sentence(element) -> bool:
-    """An inline element with words right before or after it on its line."""
+    """An inline element with words right before or after it, in a block of running text (not
+    "Share: <a class=share>Facebook</a>")."""
     if tag_name(element) in BLOCK_TAGS:
         return False
+    parent = element.getparent()
     previous = element.getprevious()
-    before = element.getparent().text if previous is None else previous.tail
-    return bool(_LETTERS.search(before or "") or _LETTERS.search(element.tail or ""))
+    before = parent.text if previous is None else previous.tail
+    if not (_LETTERS.search(before or "") or _LETTERS.search(element.tail or "")):
+        return False
+    return _own_text_chars(parent) >= PROSE_LINE_CHARS
 
 
 def _own_text_chars(element) -> int:
@@ -641,7 +649,7 @@ class LineRules:
             # The name alone, or with a copyright sign and years ("© 2006–2025 <name>").
             if site_key in key and not _LETTERS.search(key.replace(site_key, "")):
                 return True
-        if CAPTION_LINE.match(line):
+        if CAPTION_LINE.match(line) or (len(line) <= COPYRIGHT_MAX_CHARS and COPYRIGHT_LINE.search(line)):
             return True
         if _is_switcher_line(key):
             return True
