@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
@@ -216,7 +217,8 @@ class SiteScopeMiddleware:
     trusted with: redirects to other hosts (the redirect itself is archived, its target
     is not fetched) and anything a future code path might schedule. A page requisite
     (``page_kind`` "requisite", kept through redirects) may also be on one of the site's
-    ``requisite_hosts``, and under a denied path (robots.txt decides for requisites).
+    ``requisite_hosts`` (whose robots.txt is fetched too), and under a denied path (robots.txt
+    decides for requisites).
     """
 
     def __init__(self, crawler):
@@ -230,8 +232,9 @@ class SiteScopeMiddleware:
         urls = getattr(self.crawler.spider, "urls", None)
         if urls is None or urls.in_scope(request.url):
             return None
-        if request.meta.get(PAGE_KIND) == REQUISITE and urls.in_requisite_scope(request.url):
-            return None
+        if urls.in_requisite_scope(request.url) and (
+                request.meta.get(PAGE_KIND) == REQUISITE or urlsplit(request.url).path == "/robots.txt"):
+            return None  # a requisite host's robots.txt too: its rules apply to its requisites
         self.crawler.stats.inc_value("scope/dropped")
         via = request.meta.get("redirect_urls")
         logger.info("Not fetching %s: outside the site%s", request.url, f" (redirected from {via[-1]})" if via else "")

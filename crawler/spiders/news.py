@@ -100,7 +100,9 @@ class NewsSiteSpider(scrapy.Spider):
             self.site = self.site.with_origin(base_url)
         self.languages = self._parse_languages(languages)
         self.urls = SiteUrls(self.site)
-        self.allowed_domains = [self.site.origin.split("://", 1)[1].split(":")[0].strip("[]")]
+        # The requisite hosts' requests (their robots.txt included) must pass Scrapy's offsite filter;
+        # SiteScopeMiddleware keeps pages off them.
+        self.allowed_domains = [self.site.origin.split("://", 1)[1].split(":")[0].strip("[]"), *self.site.requisite_hosts]
         # Canonical keys of this run's pages (``_key``: one string object per page for all three).
         self.canonical_seen: set[str] = set()  # pages fetched, and the pages their rel=canonical names
         self.requested: dict[str, bool] = {}  # pages requested through _page_request -> new to the archive
@@ -347,8 +349,6 @@ class NewsSiteSpider(scrapy.Spider):
             meta = {PAGE_KIND: REQUISITE, "download_maxsize": settings.getint("REQUISITE_MAXSIZE")}
             if settings.getbool("REQUISITES_IGNORE_ROBOTSTXT"):
                 meta["dont_obey_robotstxt"] = True
-            if not self.urls.is_own(url):  # on one of the site's requisite_hosts
-                meta["allow_offsite"] = True
             known = self._archived(key)
             self.crawler.stats.inc_value("requisites/requested")
             yield Request(url, callback=self.parse_requisite, meta=meta, priority=settings.getint("REQUISITE_PRIORITY"),
