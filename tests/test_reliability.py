@@ -66,12 +66,34 @@ def run_archive(archive: Path, base_url: str, *extra: str, settings: dict | None
         command += ["-s", f"{name}={value}"]
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     first = len(mirror.requests) if mirror else 0
-    process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               preexec_fn=preexec_fn)
+    # Linux starts a child's peak RSS at its parent's (fork and exec carry it over), and this test process
+    # holds whatever earlier tests loaded: a small launcher starts the run and reports the run's own peak.
+    report_read, report_write = os.pipe()
+    process = subprocess.Popen([sys.executable, "-c", _MEASURED_LAUNCH, str(report_write), *command], cwd=cwd,
+                               env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               preexec_fn=preexec_fn, pass_fds=(report_write,))
+    os.close(report_write)
     output = process.stdout.read().decode("utf-8", "replace")
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return Run(process.returncode, output, usage.ru_maxrss * 1024, list(mirror.requests[first:]) if mirror else [])
+    process.wait()
+    with os.fdopen(report_read) as report:
+        peak_rss = int(report.read() or 0)
+    return Run(process.returncode, output, peak_rss, list(mirror.requests[first:]) if mirror else [])
+
+
+_MEASURED_LAUNCH = """
+import os, sys
+report, command = int(sys.argv[1]), sys.argv[2:]
+pid = os.fork()
+if pid == 0:
+    os.close(report)
+    os.execv(command[0], command)
+_, status, usage = os.wait4(pid, 0)
+os.write(report, str(usage.ru_maxrss * 1024).encode())
+code = os.waitstatus_to_exitcode(status)
+if code < 0:
+    os.kill(os.getpid(), -code)
+sys.exit(code)
+"""
 
 
 def warc_records(archive: Path) -> list[dict]:
