@@ -95,7 +95,7 @@ def test_a_version_1_state_store_is_upgraded_with_its_rows(tmp_path):
         assert store.page("k").etag == '"e"'
         store.record_fetch("r", "http://x/logo.png", status=200, fetched_at=None, etag=None, last_modified=None,
                            payload_digest="sha1:B", kind="requisite")
-        assert store.counts() == {"pages": 1, "requisites": 1, "failed_pages": 0, "articles": 0}
+        assert store.counts() == {"pages": 1, "requisites": 1, "failed_pages": 0, "gone_pages": 0, "articles": 0}
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")} == {
