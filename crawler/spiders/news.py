@@ -274,6 +274,7 @@ class NewsSiteSpider(scrapy.Spider):
                     yield request
             elif self.urls.in_scope(url, self.languages):
                 self._backlog.append((url, entry.get("lastmod")))
+                self.crawler.stats.inc_value("sitemaps/entries")
         self._feed_backlog()
 
     def _sitemap_requests(self, urls):
@@ -373,6 +374,7 @@ class NewsSiteSpider(scrapy.Spider):
             if request is not None:
                 self.crawler.engine.crawl(request)
                 scheduled += 1
+        self.crawler.stats.set_value("sitemaps/entries_waiting", len(self._backlog))
         return scheduled
 
     def _spider_idle(self) -> None:
