@@ -4,11 +4,14 @@
 holding two tables:
 
 - ``pages``: one row per page key (the canonical key the crawler computes, plus the URL as
-  fetched): last fetch time, HTTP status, ETag, Last-Modified, payload digest, the WARC record
+  fetched): first and last fetch time, HTTP status, ETag, Last-Modified, payload digest, the WARC record
   holding the last full copy (what a ``revisit`` record refers to), consecutive failures and the
   last error (to retry failed pages in the next run), and the page kind.
 - ``articles``: one row per article id: current version, content hash, canonical URL, first seen,
-  last changed, and the WARC record of the current version.
+  last changed, published date (as extracted), and the WARC record of the current version.
+
+Revisits are chosen from these rows (``revisit_candidates``, policy in ``archive.revisit``): a
+page's age runs from its article's published date, else its first fetch.
 
 Crash safety
     WAL journal with ``synchronous=NORMAL``: a committed transaction survives a killed process (it
@@ -37,12 +40,12 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
 
 log = logging.getLogger(__name__)
 
 STATE_FILE_NAME = "state.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 PAGE_KINDS = ("article", "listing", "sitemap", "other")
 NOT_MODIFIED = 304
 
@@ -64,7 +67,8 @@ CREATE TABLE pages (
     warc_target_uri TEXT,
     failures        INTEGER NOT NULL DEFAULT 0,  -- consecutive failures since the last answer
     last_error      TEXT,
-    failed_at       TEXT
+    failed_at       TEXT,
+    first_fetched   TEXT      -- UTC ISO 8601 of the first answer recorded (the page's first capture)
 ) WITHOUT ROWID;
 CREATE INDEX pages_failed ON pages (kind) WHERE failures > 0;
 CREATE INDEX pages_kind_fetched ON pages (kind, fetched_at);
@@ -80,13 +84,21 @@ CREATE TABLE articles (
     warc_length     INTEGER,
     warc_record_id  TEXT,
     warc_date       TEXT,
-    warc_target_uri TEXT
+    warc_target_uri TEXT,
+    published       TEXT      -- the article's published date or time as extracted (ISO 8601), if any
 ) WITHOUT ROWID;
 CREATE TABLE meta (
     name  TEXT PRIMARY KEY,
     value TEXT
 ) WITHOUT ROWID;
 """
+# Schema upgrades, by the version they upgrade from: statements run in one transaction.
+_MIGRATIONS = {
+    1: (
+        "ALTER TABLE pages ADD COLUMN first_fetched TEXT",
+        "ALTER TABLE articles ADD COLUMN published TEXT",
+    ),
+}
 _WARC_COLUMNS = ("warc_file", "warc_offset", "warc_length", "warc_record_id", "warc_date", "warc_target_uri")
 
 
@@ -147,6 +159,7 @@ class PageState:
     failures: int
     last_error: str | None
     failed_at: str | None
+    first_fetched: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +171,7 @@ class ArticleState:
     first_seen: str
     last_changed: str
     warc: WarcRecordRef | None
+    published: str | None = None
 
 
 class ArticleVersion(NamedTuple):
@@ -166,6 +180,18 @@ class ArticleVersion(NamedTuple):
     version: int
     previous_sha1: str | None
     changed: bool
+
+
+class RevisitCandidate(NamedTuple):
+    """A page a revisit may refetch: its key and URL, its kind, when it was last checked (UTC ISO),
+    its first capture and its article's published date (ISO 8601 as extracted, or None)."""
+
+    key: str
+    url: str
+    kind: str
+    fetched_at: str
+    first_fetched: str
+    published: str | None
 
 
 def state_path(archive_dir: str | os.PathLike) -> Path:
@@ -259,7 +285,9 @@ class StateStore:
             "failures": 0, "last_error": None, "failed_at": None,
         }
         values.update(_warc_values(warc))
+        values["first_fetched"] = values["fetched_at"]
         if row is not None:
+            values["first_fetched"] = row["first_fetched"] or row["fetched_at"] or values["fetched_at"]
             keep = list(_WARC_COLUMNS) if warc is None else []
             if keep_missing:
                 keep += [name for name in ("etag", "last_modified", "payload_digest") if values[name] is None]
@@ -304,6 +332,24 @@ class StateStore:
         )
         return [_page_state(row) for row in rows]
 
+    def revisit_candidates(self, article_id: Callable[[str], str], kinds: Iterable[str] = ("article", "other")) -> Iterator[RevisitCandidate]:
+        """Pages of these kinds whose last answer was a good copy (200, or 304 for one), with what
+        dates them: ``archive.revisit`` decides which are due. ``article_id(key)`` names the
+        article of a page (its published date and first capture come from the article's row)."""
+        kinds = tuple(kinds)
+        for kind in kinds:
+            _check_kind(kind)
+        self._db.create_function("article_id", 1, article_id, deterministic=True)
+        rows = self._db.execute(
+            "SELECT p.key, p.url, p.kind, p.fetched_at, COALESCE(p.first_fetched, a.first_seen, p.fetched_at),"
+            " a.published FROM pages p LEFT JOIN articles a ON a.id = article_id(p.key)"
+            f" WHERE p.kind IN ({', '.join('?' for _ in kinds)}) AND p.failures = 0 AND p.fetched_at IS NOT NULL"
+            " AND p.status IN (200, 304)",
+            kinds,
+        )
+        for row in rows:
+            yield RevisitCandidate(*row)
+
     # -- articles -----------------------------------------------------------------------------
 
     def article(self, article_id: str) -> ArticleState | None:
@@ -318,11 +364,14 @@ class StateStore:
         warc: WarcRecordRef | None,
         *,
         seen_at: datetime | str | None = None,
+        published: str | None = None,
     ) -> ArticleVersion:
         """Compare an extracted article with the stored one and remember it if new or changed.
 
         New article: ``(1, None, True)``. Same ``content_sha1``: ``(version, None, False)`` and nothing
         is written. Changed: ``(version + 1, old sha1, True)``, with the new WARC pointer.
+        ``published`` (the extracted date, ISO 8601) dates the article for revisits; a version
+        without one keeps the date an earlier version gave.
         """
         if not article_id or not content_sha1:
             raise StateError(f"record_article_version needs an id and a content_sha1, got {article_id!r}, {content_sha1!r}")
@@ -334,6 +383,7 @@ class StateStore:
         values = {
             "id": article_id, "version": version, "content_sha1": content_sha1, "canonical_url": canonical_url,
             "first_seen": now if current is None else current.first_seen, "last_changed": now,
+            "published": published or (current.published if current else None),
         }
         values.update(_warc_values(warc))
         self._upsert("articles", values)
@@ -374,6 +424,7 @@ class StateStore:
                 "id": article_id, "version": version, "content_sha1": sha1,
                 "canonical_url": str(record.get("canonical_url") or record.get("url") or ""),
                 "first_seen": current.first_seen if current else seen, "last_changed": seen,
+                "published": record.get("published") if isinstance(record.get("published"), str) else None,
             }
             values.update(_warc_values(warc))
             self._upsert("articles", values)
@@ -462,8 +513,12 @@ class StateStore:
             raise StateError(f"{self.path}: an SQLite file that is not a state store (tables but no schema version)")
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            # executescript would commit on its own: run the statements one by one in this transaction.
-            for statement in filter(None, (s.strip() for s in _strip_comments(_SCHEMA).split(";"))):
+            if version == 0:
+                # executescript would commit on its own: run the statements one by one in this transaction.
+                statements = list(filter(None, (s.strip() for s in _strip_comments(_SCHEMA).split(";"))))
+            else:
+                statements = [statement for old in range(version, SCHEMA_VERSION) for statement in _MIGRATIONS[old]]
+            for statement in statements:
                 self._db.execute(statement)
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._db.execute("COMMIT")
@@ -523,6 +578,7 @@ def _page_state(row: sqlite3.Row) -> PageState:
         key=row["key"], url=row["url"], kind=row["kind"], fetched_at=row["fetched_at"], status=row["status"],
         etag=row["etag"], last_modified=row["last_modified"], payload_digest=row["payload_digest"],
         warc=_warc_ref(row), failures=row["failures"], last_error=row["last_error"], failed_at=row["failed_at"],
+        first_fetched=row["first_fetched"],
     )
 
 
@@ -530,4 +586,5 @@ def _article_state(row: sqlite3.Row) -> ArticleState:
     return ArticleState(
         id=row["id"], version=row["version"], content_sha1=row["content_sha1"], canonical_url=row["canonical_url"],
         first_seen=row["first_seen"], last_changed=row["last_changed"], warc=_warc_ref(row),
+        published=row["published"],
     )

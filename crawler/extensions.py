@@ -126,6 +126,11 @@ class CrawlSummaryExtension:
                 "skipped_known": stats.get("incremental/skipped_known", 0),
                 "sitemaps_unchanged": stats.get("incremental/sitemap_unchanged", 0),
             },
+            "revisits": {
+                "due": stats.get("revisit/due", 0),
+                "checked": stats.get("revisit/checked", 0),
+                "changed": stats.get("revisit/changed", 0),
+            },
             "articles": {
                 "new": stats.get("articles/new", 0),
                 "changed": stats.get("articles/changed", 0),

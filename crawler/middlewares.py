@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 WARC_META = "warc"  # request.meta key: pointer of the response record of the last capture
 PAYLOAD_UNCHANGED = "payload_unchanged"  # request.meta key: the body equals the archived copy
 PAGE_KIND = "page_kind"  # request.meta key: "sitemap" (other kinds follow from the URL)
+REVISIT = "revisit"  # request.meta key: a check of a known page chosen by the revisit policy
 
 
 def header_pairs(headers) -> list[tuple[str, str]]:
@@ -143,6 +144,10 @@ class WarcCaptureMiddleware:
         self.stats.inc_value("warc/bytes_written", pointer.length)
         if page and self.state is not None:
             self._remember(page, request, response, exchange, digest, full_copy)
+        if request.meta.get(REVISIT) and response.status < 500 and response.status != 429:
+            self.stats.inc_value("revisit/checked")
+            if full_copy is not None and response.status == 200:
+                self.stats.inc_value("revisit/changed")
 
     def _remember(self, page, request, response, exchange, digest, full_copy) -> None:
         if response.status >= 500 or response.status == 429 or "dataloss" in response.flags:

@@ -215,6 +215,9 @@ def read_crawl_summary(paths: RunPaths, started: datetime) -> dict | None:
         finish_reason               Scrapy's: "finished", "shutdown", "closespider_pagecount", ...
         pages                       {"fetched": int, "by_status": {"200": int, "304": int, ...},
                                      "revisits": int, "not_modified": int}
+        revisits                    {"due": int, "checked": int, "changed": int}: known pages the
+                                    revisit policy found due, those checked (REVISIT_MAX_REQUESTS
+                                    bounds them) and those whose payload changed
         articles                    {"new": int, "changed": int, "unchanged": int}
         bytes_archived              int, bytes added to WARC files
         errors                      {"count": int, "by_reason": {reason: int}}

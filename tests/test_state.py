@@ -65,7 +65,7 @@ def test_page_and_article_survive_reopen(tmp_path):
         assert store.page("ar/53208") == PageState(
             key="ar/53208", url=ARTICLE_URL, kind="article", fetched_at="2025-12-04T12:00:00Z", status=200,
             etag='"abc"', last_modified="Thu, 04 Dec 2025 11:00:00 GMT", payload_digest=DIGEST, warc=FULL_COPY,
-            failures=0, last_error=None, failed_at=None,
+            failures=0, last_error=None, failed_at=None, first_fetched="2025-12-04T12:00:00Z",
         )
         article = store.article("ar-53208")
         assert (article.version, article.content_sha1, article.canonical_url, article.warc) == (1, "c" * 40, ARTICLE_URL, FULL_COPY)

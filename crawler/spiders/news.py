@@ -11,14 +11,18 @@ Spider arguments (``-a``):
   everywhere (start URLs, robots.txt, sitemaps, links to the site's own origin);
 - ``languages``: comma-separated subset of the configured languages (``ar,en``);
 - ``full``: ``1`` walks every listing page, not only up to the first pages with nothing new;
-- ``revisit_after``: refetch known pages older than this (``30d``, ``12h``), conditionally.
+- ``revisit_after``: revisit every known page last checked this long ago or longer (``30d``,
+  ``12h``) instead of the site's age-based ``revisit:`` policy; ``revisit``: ``off`` for none.
 
 Recurring runs cost what is new: listings and sitemaps are fetched every run, a page
 the archive already holds is not requested again unless a sitemap says it changed
 (``lastmod``) or it is due for a revisit; such refetches are conditional requests
-(If-None-Match / If-Modified-Since). Pages that failed in an earlier run are retried.
+(If-None-Match / If-Modified-Since). Revisits come from the state store, not from links: at
+start the run asks ``archive.revisit`` which known pages are due (at most REVISIT_MAX_REQUESTS,
+the most overdue first), so an article no listing page of this run shows is checked too.
+Pages that failed in an earlier run are retried.
 A sitemap whose bytes are those a finished run read, in the same scope, is not read again:
-that run requested or checked each of its entries (``full`` and ``revisit_after`` read it).
+that run requested or checked each of its entries (``full`` reads it).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import hashlib
 import logging
 import sys
 from collections import deque
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import scrapy
 from scrapy import signals
@@ -37,6 +41,7 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
 from archive.reader import read_record
+from archive.revisit import RevisitPolicy, plan_revisits
 from crawler.extract.record import Capture, article_record
 from crawler.extract.candidates import extraction_skip_reason
 from crawler.extract.links import page_links
@@ -46,7 +51,7 @@ from crawler.extract.urls import SiteUrls, article_id_of_key
 from ..extensions import archive_dir, archive_state
 from ..extraction import ExtractionPool
 from ..handlers import CAPTURE_STARTED
-from ..middlewares import PAGE_KIND, PAYLOAD_UNCHANGED, WARC_META, header_pairs
+from ..middlewares import PAGE_KIND, PAYLOAD_UNCHANGED, REVISIT, WARC_META, header_pairs
 from ..options import parse_duration, parse_flag
 
 logger = logging.getLogger(__name__)
@@ -81,7 +86,7 @@ class NewsSiteSpider(scrapy.Spider):
         return spider
 
     def __init__(self, *args, site: str | None = None, base_url: str | None = None, languages: str | None = None,
-                 full: str | None = None, revisit_after: str | None = None, **kwargs):
+                 full: str | None = None, revisit_after: str | None = None, revisit: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         config = site or self.site_config
         if not config:
@@ -100,9 +105,22 @@ class NewsSiteSpider(scrapy.Spider):
         self._sitemaps_read: dict[str, str] = {}  # sitemap key -> mark, recorded when the run finishes
         self._robots_digest: str | None = None  # of the robots.txt the run obeys (see robots_parsed)
         self.full = parse_flag(full, "full")
-        self.revisit_after = parse_duration(revisit_after) if revisit_after else None
+        self.revisit_policy = self._revisit_policy(revisit, revisit_after)
         self.started = datetime.now(timezone.utc)
         self._extraction: ExtractionPool | None = None
+
+    def _revisit_policy(self, revisit: str | None, revisit_after: str | None) -> RevisitPolicy | None:
+        """``-a revisit=off``: none; ``-a revisit_after=AGE``: a fixed interval; else the site's rules."""
+        if revisit is not None and revisit.strip().lower() not in ("off", "on", "default"):
+            raise ValueError(f"-a revisit={revisit!r}: expected off (or on, the site's policy)")
+        if revisit is not None and revisit.strip().lower() == "off":
+            if revisit_after:
+                raise ValueError("-a revisit=off and -a revisit_after contradict each other")
+            return None
+        if revisit_after:
+            return RevisitPolicy.every(parse_duration(revisit_after))
+        rules = self.site.revisit
+        return RevisitPolicy(rules.ratio, timedelta(hours=rules.min_interval_hours), timedelta(days=rules.max_interval_days))
 
     def _parse_languages(self, languages: str | None) -> tuple[str, ...]:
         if not languages:
@@ -139,8 +157,33 @@ class NewsSiteSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("incremental/retry_failed")
                 callback = self.parse_sitemap if page.kind == "sitemap" else self.parse_page
                 yield Request(url, callback=callback, meta={PAGE_KIND: page.kind}, dont_filter=True)
+        for request in self._revisits():
+            yield request
         async for item_or_request in self._finish_interrupted_extractions():
             yield item_or_request
+
+    def _revisits(self):
+        """Conditional requests for the known pages due for a check (``archive.revisit``), whether
+        or not anything links them in this run; listings and sitemaps are fetched every run anyway."""
+        state = self.archive_state
+        if state is None or self.revisit_policy is None:
+            return
+        in_scope = (page for page in state.revisit_candidates(article_id_of_key)
+                    if (url := self.urls.to_crawl_url(page.url)) and self.urls.in_scope(url, self.languages)
+                    and not self.urls.is_listing(url))
+        budget = self.crawler.settings.getint("REVISIT_MAX_REQUESTS")
+        plan = plan_revisits(in_scope, self.revisit_policy, self.started, budget)
+        stats = self.crawler.stats
+        stats.set_value("revisit/due", plan.due)
+        stats.set_value("revisit/scheduled", len(plan.pages))
+        if plan.due > len(plan.pages):
+            logger.info("%d pages due for a revisit, %d checked in this run (REVISIT_MAX_REQUESTS)", plan.due, len(plan.pages))
+        for page in plan.pages:
+            known = self._archived(page.key)
+            if known is not None:
+                request = self._conditional_request(self.urls.to_crawl_url(page.url), known)
+                request.meta[REVISIT] = True
+                yield request
 
     async def _finish_interrupted_extractions(self):
         """Article pages an interrupted run archived but never extracted: extract them from the WARC.
@@ -214,7 +257,7 @@ class NewsSiteSpider(scrapy.Spider):
         key = self._key(url)
         mark = hashlib.sha1(body).hexdigest() + "/" + self._scope_mark
         state = self.archive_state
-        if state is not None and not self.full and self.revisit_after is None and state.sitemap_mark(key) == mark:
+        if state is not None and not self.full and state.sitemap_mark(key) == mark:
             logger.info("Sitemap unchanged since the last finished run, its entries not looked up again: %s", url)
             self.crawler.stats.inc_value("incremental/sitemap_unchanged")
             return True
@@ -272,7 +315,7 @@ class NewsSiteSpider(scrapy.Spider):
         """A request for a page, or None when the archive holds it and nothing says it changed.
 
         Listing pages are always fetched. A known page is refetched, conditionally, when
-        a sitemap's lastmod is newer than our copy or ``revisit_after`` has passed.
+        a sitemap's lastmod is newer than our copy (revisits come from the state store: ``_revisits``).
         """
         key = self._key(url)
         if key in self.requested:  # pages link the same pages: one Request each, not one per link to filter
@@ -282,13 +325,15 @@ class NewsSiteSpider(scrapy.Spider):
             self.requested[key] = True
             return Request(url, callback=self.parse_page)
         fetched = _parse_iso(known.fetched_at)
-        changed = lastmod is not None and _lastmod_after(lastmod, fetched)
-        due = self.revisit_after is not None and self.started - fetched >= self.revisit_after
-        if not (changed or due):
+        if lastmod is None or not _lastmod_after(lastmod, fetched):
             self.crawler.stats.inc_value("incremental/skipped_known")
             return None
         self.crawler.stats.inc_value("incremental/refetch")
-        self.requested[key] = False
+        return self._conditional_request(url, known)
+
+    def _conditional_request(self, url: str, known) -> Request:
+        """A request for a page the archive holds, with its stored validators (a 304 if unchanged)."""
+        self.requested[self._key(url)] = False
         headers = {}
         if known.etag:
             headers["If-None-Match"] = known.etag
