@@ -17,6 +17,7 @@ from crawler.extract.siteconfig import load_site_config
 from crawler.extract.urls import SiteUrls
 from tests.mirror import MirrorServer
 from tests.test_incremental import NEW_ARTICLES, lines_of, run_cli
+from tests.test_versions import cli
 
 EDIT = "A correction the editors added two days after publication."
 
@@ -87,6 +88,12 @@ def test_the_edited_article_is_due_by_the_default_policy_and_archived_as_version
     assert version2["body"].endswith(EDIT)
     request = next(r for r in mirror.requests if r.path == edited.path)
     assert request.header("If-None-Match") or request.header("If-Modified-Since")
+    # its history and its diff, found by the URL as linked
+    shown = cli("history", str(copy), mirror.base_url + edited.path)
+    assert [row.split("\t")[0] for row in shown.stdout.splitlines()[1:]] == ["1", "2"], shown.stderr
+    diff = cli("diff", str(copy), mirror.base_url + edited.path)
+    assert diff.stdout.splitlines()[-3:] == [f"paragraph {len(edited.body_paragraphs)} added:", f"  + {EDIT}",
+                                             "1 sentence added, 0 removed, 0 changed"], diff.stdout
 
 
 def test_revisit_after_checks_every_known_page_including_the_unlinked_edit(edited_site, tmp_path):

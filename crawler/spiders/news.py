@@ -41,7 +41,7 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
 from archive.reader import read_record
-from archive.revisit import RevisitPolicy, plan_revisits
+from archive.revisit import RevisitPolicy, parse_utc, plan_revisits
 from crawler.extract.record import Capture, article_record
 from crawler.extract.candidates import extraction_skip_reason
 from crawler.extract.links import page_links
@@ -469,12 +469,9 @@ def _parse_iso(text: str) -> datetime:
 
 def _lastmod_after(lastmod: str, fetched: datetime) -> bool:
     """Whether a sitemap lastmod (W3C datetime, date only allowed) is later than our copy."""
-    try:
-        moment = datetime.fromisoformat(lastmod.strip().replace("Z", "+00:00"))
-    except ValueError:
+    moment = parse_utc(lastmod)
+    if moment is None:
         return False
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-        if len(lastmod.strip()) == 10:  # a date alone: changed on that day, after our copy only if later
-            return moment.date() > fetched.date()
+    if len(lastmod.strip()) == 10:  # a date alone: changed on that day, after our copy only if later
+        return moment.date() > fetched.date()
     return moment > fetched
