@@ -29,9 +29,9 @@ from archive.state import RevisitCandidate
 class RevisitPolicy:
     """A page is due once ``now - last check >= clamp(ratio * age, min_interval, max_interval)``."""
 
-    ratio: float = 0.2
-    min_interval: timedelta = timedelta(hours=6)
-    max_interval: timedelta = timedelta(days=30)
+    ratio: float
+    min_interval: timedelta
+    max_interval: timedelta
 
     def __post_init__(self) -> None:
         if not 0 <= self.ratio < 1:
@@ -44,6 +44,12 @@ class RevisitPolicy:
     def every(cls, interval: timedelta) -> "RevisitPolicy":
         """The fixed interval of ``revisit_after``: due once last checked ``interval`` ago or longer."""
         return cls(ratio=0.0, min_interval=interval, max_interval=interval)
+
+    @classmethod
+    def of_site(cls, rules) -> "RevisitPolicy":
+        """The policy of a site's ``revisit:`` block (``SiteConfig.revisit``: ratio,
+        min_interval_hours, max_interval_days), for the crawl and the benchmark alike."""
+        return cls(rules.ratio, timedelta(hours=rules.min_interval_hours), timedelta(days=rules.max_interval_days))
 
     def interval(self, age: timedelta) -> timedelta:
         """How long a page of this age may go unchecked."""

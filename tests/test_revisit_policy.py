@@ -12,7 +12,7 @@ from archive.revisit import RevisitPolicy, plan_revisits
 from archive.state import RevisitCandidate, StateStore, state_path
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
-DEFAULT = RevisitPolicy()  # ratio 0.2, at least 6 h, at most 30 d apart
+DEFAULT = RevisitPolicy(0.2, timedelta(hours=6), timedelta(days=30))  # diffengine's ratio, 6 h to 30 d apart
 
 
 def iso(moment: datetime) -> str:
@@ -92,9 +92,9 @@ def test_off_is_no_policy_and_plans_nothing():
 
 def test_a_policy_that_would_never_fire_is_refused():
     with pytest.raises(ValueError, match="below 1"):
-        RevisitPolicy(ratio=1.0)
+        RevisitPolicy(1.0, timedelta(hours=6), timedelta(days=30))
     with pytest.raises(ValueError, match="min"):
-        RevisitPolicy(min_interval=timedelta(days=2), max_interval=timedelta(days=1))
+        RevisitPolicy(0.2, timedelta(days=2), timedelta(days=1))
 
 
 def test_the_store_gives_dated_candidates_of_good_copies_only(tmp_path):

@@ -31,7 +31,7 @@ import hashlib
 import logging
 import sys
 from collections import deque
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import scrapy
 from scrapy import signals
@@ -119,8 +119,7 @@ class NewsSiteSpider(scrapy.Spider):
             return None
         if revisit_after:
             return RevisitPolicy.every(parse_duration(revisit_after))
-        rules = self.site.revisit
-        return RevisitPolicy(rules.ratio, timedelta(hours=rules.min_interval_hours), timedelta(days=rules.max_interval_days))
+        return RevisitPolicy.of_site(self.site.revisit)
 
     def _parse_languages(self, languages: str | None) -> tuple[str, ...]:
         if not languages:
