@@ -59,6 +59,7 @@ class CrawlOptions:
     """What to crawl: becomes ``-a`` spider arguments and user ``-s`` settings."""
 
     spider: str = DEFAULT_SPIDER
+    site: str | None = None  # absolute path of a site YAML file (spider news)
     languages: str | None = None
     base_url: str | None = None
     full: bool = False
@@ -68,6 +69,8 @@ class CrawlOptions:
 
     def spider_arguments(self) -> list[tuple[str, str]]:
         arguments = []
+        if self.site:
+            arguments.append(("site", self.site))
         if self.languages:
             arguments.append(("languages", self.languages))
         if self.base_url:

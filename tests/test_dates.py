@@ -164,6 +164,12 @@ def test_printed_date_after_title_wins_over_agreeing_metadata():
     root = site_page("<div>الأربعاء 22 تموز/ يوليو 2020</div>", head=head)
     title = root.xpath("//h3")[0]
     found = find_published(root, URL, "ar", site=SITE.without_selectors(), after=title)
+    # The printed day and form stand; the time comes from the metadata given in a local offset.
+    assert found == PublishedDate("2020-07-22T09:00:00+03:00", "الأربعاء 22 تموز/ يوليو 2020")
+    # A UTC metadata value lends no time: its day need not be the publisher's.
+    utc = site_page("<div>الأربعاء 22 تموز/ يوليو 2020</div>",
+                    head='<meta property="article:published_time" content="2020-07-22T06:00:00+00:00">')
+    found = find_published(utc, URL, "ar", site=SITE.without_selectors(), after=utc.xpath("//h3")[0])
     assert found == PublishedDate("2020-07-22", "الأربعاء 22 تموز/ يوليو 2020")
     # Without the title to start from, the metadata is the answer.
     assert find_published(root, URL, "ar", site=SITE.without_selectors()).iso == "2020-07-22T09:00:00+03:00"

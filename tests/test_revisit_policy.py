@@ -143,3 +143,19 @@ def test_a_version_1_store_is_upgraded_in_place(tmp_path):
         store.record_fetch("k", "https://example.org/k", status=200, fetched_at="2026-11-09T00:00:00Z", etag=None,
                            last_modified=None, payload_digest=None, kind="article")
         assert store.page("k").first_fetched == "2026-11-05T00:00:00Z"
+
+
+def test_the_site_yaml_gives_the_default_policy_and_bad_rules_stop_at_load(tmp_path):
+    from crawler.extract.siteconfig import ConfigError, load_site_config, site_config_path
+
+    site = load_site_config("rusislam")
+    assert RevisitPolicy.of_site(site.revisit) == RevisitPolicy(0.5, timedelta(hours=12), timedelta(days=30))
+    text = site_config_path("rusislam").read_text(encoding="utf-8")
+    for bad, key in (("ratio: 1.5", "revisit.ratio"), ("min_interval_hours: 1000", "revisit.min_interval_hours"),
+                     ("every: 3", "revisit.every")):
+        path = tmp_path / "site.yaml"
+        path.write_text(text.replace("  ratio: 0.5", "  ratio: 0.5\n  " + bad) if bad.startswith("every")
+                        else text.replace("  " + bad.split(":")[0] + ": " + ("0.5" if "ratio" in bad else "12"), "  " + bad),
+                        encoding="utf-8")
+        with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+            load_site_config(path)

@@ -1,5 +1,5 @@
 """Attribution lines in the three languages of the site, photo credits, and name matching
-with the site's real configuration (config/sites/rusislam.yaml + config/sources.yaml)."""
+with the site's real configuration (crawler/config/sites/rusislam.yaml + crawler/config/sources.yaml)."""
 
 from pathlib import Path
 

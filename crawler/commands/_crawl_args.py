@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import re
+from pathlib import Path
 
+from crawler.extract.siteconfig import ConfigError, load_site_config
 from crawler.options import parse_duration
 from crawler.runner import DEFAULT_SPIDER, MANAGED_SETTINGS, CrawlOptions
 
@@ -17,12 +19,15 @@ _SETTING_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _SPIDER_ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SPIDER_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-_RESERVED_SPIDER_ARGS = {"languages", "base_url", "full", "revisit_after"}
+_RESERVED_SPIDER_ARGS = {"languages", "base_url", "full", "revisit_after", "site"}
+SITE_SPIDER = "news"  # the spider that crawls any site file
 
 
 def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
     """What to crawl and how: spider, languages, mirror origin, ``-a`` and ``-s``."""
-    parser.add_argument("--spider", default=DEFAULT_SPIDER, help=f"spider to run (default: {DEFAULT_SPIDER})")
+    parser.add_argument("--spider", help=f"spider to run (default: {DEFAULT_SPIDER}, or news with --site)")
+    parser.add_argument("--site", metavar="SITE_YAML",
+                        help="crawl the site this YAML file describes (spider news); see README, 'Add a site'")
     parser.add_argument("--languages", help="comma-separated subset of the site's languages, e.g. ar,en")
     parser.add_argument("--base-url", help="crawl a mirror of the site at this origin")
     parser.add_argument("--full", action="store_true", help="walk every listing page, not only up to known articles")
@@ -36,8 +41,15 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
 
 def crawl_options(args: argparse.Namespace) -> CrawlOptions:
     """The checked :class:`CrawlOptions` of parsed arguments; :class:`UsageError` on a bad one."""
-    if not _SPIDER_NAME.match(args.spider):
-        raise UsageError(f"--spider: not a spider name: {args.spider!r}")
+    spider = args.spider or (SITE_SPIDER if args.site else DEFAULT_SPIDER)
+    if not _SPIDER_NAME.match(spider):
+        raise UsageError(f"--spider: not a spider name: {spider!r}")
+    site = None
+    if args.site is not None:
+        try:
+            site = str(Path(load_site_config(args.site).path).resolve())  # checked before anything is started
+        except ConfigError as error:
+            raise UsageError(str(error)) from None
     languages = None
     if args.languages is not None:
         codes = [code.strip() for code in args.languages.split(",") if code.strip()]
@@ -61,7 +73,7 @@ def crawl_options(args: argparse.Namespace) -> CrawlOptions:
         if name in _RESERVED_SPIDER_ARGS:
             raise UsageError(f"-a {name}: use the --{name.replace('_', '-')} option")
     return CrawlOptions(
-        spider=args.spider, languages=languages, base_url=args.base_url, full=args.full,
+        spider=spider, site=site, languages=languages, base_url=args.base_url, full=args.full,
         revisit_after=args.revisit_after, spider_args=spider_args, settings=settings,
     )
 

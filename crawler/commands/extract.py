@@ -22,7 +22,7 @@ class Command(ArchiveCommand):
                             help="WARC files, or directories whose *.warc.gz files are read (e.g. ARCHIVE_DIR/warc)")
         add_output(parser, stdout=False, what="the JSON Lines file to write")
         parser.add_argument("--jobs", "-j", type=int, default=1, help="extraction processes (default 1)")
-        parser.add_argument("--site", default=DEFAULT_SITE, help="site name (config/sites/NAME.yaml) or YAML path")
+        parser.add_argument("--site", default=DEFAULT_SITE, help="site name (crawler/config/sites/NAME.yaml, shipped with the package) or the path of a site YAML file")
         parser.add_argument("--base-url", help="the mirror origin the WARC files were crawled from "
                                                "(default: inferred from each record's URL)")
         parser.add_argument("--max-size", type=int, default=EXTRACT_MAXSIZE,

@@ -39,7 +39,7 @@ from .body import MIN_BODY_CHARS, find_body_lines, select_all, select_first, tak
 from .dates import find_published, json_ld_documents, parse_date
 from .decode import decode_html, normalize_text
 from .language import declared_language, detect_language, load_language_profiles
-from .links import page_links
+from .links import hreflang_alternates, page_links
 from .siteconfig import SiteConfig
 from .sources import SourceMatcher
 from .record import Article, PageReading
@@ -61,6 +61,10 @@ _ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "blogposting
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")  # lxml refuses it in a str
 _LABEL_PREFIX = re.compile(r"^\s*[^\s:：]{1,20}(?:\s[^\s:：]{1,20})?\s*[:：]\s*")
 _LIST_SPLIT = re.compile(r"\s*[,;،#|]\s*")
+# A byline's own words before the name: "By Jane Doe", "بقلم سارة", "Автор: Иван Петров".
+_BYLINE_PREFIX = re.compile(
+    r"^\s*(?:(?:written|posted|reported|story|text)\s+by|by|بقلم|كتب|كتبت|إعداد|اعداد|"
+    r"автор(?:ы)?|текст|записал[аи]?)(?:\s*[:：-]\s*|\s+)(?=\S)", re.IGNORECASE)
 # Ancestors that make an author/tags block belong to some other article (sidebars, teasers).
 _OUTSIDE_ARTICLE_TAGS = {"nav", "aside", "footer"}
 _OUTSIDE_ARTICLE_WORDS = {"sidebar", "aside", "related", "menu", "nav", "footer", "teaser", "teasers"}
@@ -179,6 +183,8 @@ class _ArticlePage:
         matcher = _source_matcher(self.site)
         lines, source = take_attribution(lines, lambda: block_lines(content_root),
                                          lambda line: matcher.parse_attribution(line, hint), rules)
+        lines, agency = matcher.take_agency_marks(lines)
+        source = source or agency
         text = "\n".join(lines)
         if len(text) < MIN_BODY_CHARS:
             log.info("too little body text (%d chars) on %s", len(text), self.url)
@@ -200,6 +206,7 @@ class _ArticlePage:
             categories=categories,
             tags=tags,
             content_sha1=hashlib.sha1(text.encode("utf-8")).hexdigest(),
+            translations=self._translations(root, canonical_url),
         )
 
     # --- parsing and page kind -------------------------------------------------------------
@@ -253,6 +260,18 @@ class _ArticlePage:
         if own_article:
             return self.url
         return self.url if _has_article_metadata(root) else None
+
+    def _translations(self, root, canonical_url: str) -> tuple[tuple[str, str], ...]:
+        """The page's hreflang alternates on the site, in the site's languages, other than itself:
+        (language, identity URL), one per language, sorted."""
+        found: dict[str, str] = {}
+        own_key = self.urls.canonical_key(canonical_url)
+        for language, url in hreflang_alternates(root, self.url):
+            if language in self.site.languages and self.urls.is_own(url) and language not in found:
+                identity = self.urls.identity_url(url)
+                if self.urls.canonical_key(identity) != own_key:
+                    found[language] = identity
+        return tuple(sorted(found.items()))
 
     # --- title -----------------------------------------------------------------------------
     def _site_keys(self) -> list[str]:
@@ -333,11 +352,11 @@ class _ArticlePage:
         if element is not None:
             element.set(_MARK_METADATA, "")
             value = _LABEL_PREFIX.sub("", element_text(element)) or element_text(element)
-            return self._clean_value(value), element
+            return self._clean_value(_BYLINE_PREFIX.sub("", value) or value), element
         for name in ("author", "article:author", "dc.creator", "byl"):
             value = _meta(root, name)
             if value and not re.match(r"https?://", value):
-                return self._clean_value(value), None
+                return self._clean_value(_BYLINE_PREFIX.sub("", value) or value), None
         for element in root.xpath('//*[@itemprop="author"] | //a[contains(concat(" ", @rel, " "), " author ")]'):
             value = element.get("content") or element_text(element)
             if value:

@@ -586,7 +586,7 @@ def find_published(
             # Metadata often carries the same instant twice (UTC and local): the printed day
             # wins when any of them agrees with it.
             if not metadata or any(found.day == m.day for m in metadata):
-                return found
+                return _with_metadata_time(found, metadata)
             return _local_form(metadata)
         return found
     if metadata:
@@ -594,6 +594,18 @@ def find_published(
     if url_iso:
         return PublishedDate(url_iso, _url_date_raw(url, url_iso))
     return None
+
+
+def _with_metadata_time(printed: PublishedDate, metadata: list[PublishedDate]) -> PublishedDate:
+    """A printed day without a time takes the time of a metadata value on that day given in a
+    local offset (``<time datetime="2024-05-16T09:30:00+03:00">May 16, 2024</time>``); ``raw``
+    stays as printed. A UTC value is not taken: its day may not be the publisher's."""
+    if "T" in printed.iso:
+        return printed
+    for value in metadata:
+        if "T" in value.iso and value.day == printed.day and not value.iso.endswith(("+00:00", "Z")):
+            return PublishedDate(value.iso, printed.raw)
+    return printed
 
 
 def _local_form(metadata: list[PublishedDate]) -> PublishedDate:

@@ -16,9 +16,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from archive import __version__
+
 EXTRACTOR_NAME = "rusislam-archive"
-# Bump when a change can alter extracted fields: records name the version that made them.
-EXTRACTOR_VERSION = "1.0.0"
+# The package's version (pyproject.toml; bump it when a change can alter extracted fields): records
+# name the version that made them, the same string as `rusislam-archive --version` and the WARC warcinfo.
+EXTRACTOR_VERSION = __version__
 SCHEMA_PATH = Path(__file__).with_name("article.schema.json")
 
 
@@ -41,6 +44,8 @@ class Article:
     categories: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     content_sha1: str = ""
+    # The same article in the site's other languages (hreflang alternates): (language, canonical URL).
+    translations: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ def article_record(article: Article, capture: Capture) -> dict:
         "author": article.author,
         "categories": list(article.categories),
         "tags": list(article.tags),
+        "translations": [{"language": language, "url": url} for language, url in article.translations],
         "fetched_at": _utc_iso(capture.fetched_at),
         "http_status": int(capture.http_status),
         "content_sha1": article.content_sha1,

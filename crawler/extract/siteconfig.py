@@ -1,22 +1,29 @@
-"""Site configuration: one YAML file per site under config/sites/.
+"""Site configuration: one YAML file per site, shipped in the package as ``crawler/config/sites/``.
 
 Loaded with ``yaml.safe_load`` and validated before any request is sent, so a bad
-file stops the crawl at start with the file, the key and what is wrong.
+file stops the crawl at start with the file, the key and what is wrong. The packaged files are
+read through ``importlib.resources``, so an installed wheel works from any directory; a user's
+own site file is given by path.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import yaml
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
-SITES_DIR = CONFIG_DIR / "sites"
-DEFAULT_SOURCES_FILE = CONFIG_DIR / "sources.yaml"
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+# Package data (pyproject: tool.setuptools.package-data); plain data files, not Python modules.
+CONFIG_DIR: Traversable = resources.files("crawler") / "config"
+SITES_DIR: Traversable = CONFIG_DIR / "sites"
+DEFAULT_SOURCES_FILE: Traversable = CONFIG_DIR / "sources.yaml"
 
 
 class ConfigError(ValueError):
@@ -32,6 +39,7 @@ class Language:
     code: str
     prefix: str
     start_urls: tuple[str, ...]
+    feeds: tuple[str, ...] = ()  # RSS/Atom feed paths; feeds the start pages announce are found too
 
 
 @dataclass(frozen=True)
@@ -92,7 +100,7 @@ class SiteConfig:
     warc: WarcInfo
     extract: ExtractRules
     revisit: RevisitRules
-    # Canonical source name -> names it goes by (from config/sources.yaml).
+    # Canonical source name -> names it goes by (from crawler/config/sources.yaml).
     source_aliases: dict[str, tuple[str, ...]]
     # The origin the configuration names; differs from `origin` when crawling a mirror.
     site_origin: str = ""
@@ -116,8 +124,8 @@ _TOP_KEYS = {
 _SELECTOR_KINDS = {"title", "date", "body", "author", "categories", "tags"}
 
 
-def site_config_path(name_or_path: str | Path) -> Path:
-    """A site name ("rusislam") maps to config/sites/NAME.yaml; anything else is a path."""
+def site_config_path(name_or_path: str | Path) -> Path | Traversable:
+    """A site name ("rusislam") is the packaged ``config/sites/NAME.yaml``; anything else is a path."""
     text = str(name_or_path)
     if re.fullmatch(r"[A-Za-z0-9_-]+", text):
         return SITES_DIR / f"{text}.yaml"
@@ -130,8 +138,8 @@ def load_site_config(name_or_path: str | Path) -> SiteConfig:
     return _SiteParser(path, data).parse()
 
 
-def load_source_aliases(path: str | Path = DEFAULT_SOURCES_FILE) -> dict[str, tuple[str, ...]]:
-    data = _read_yaml(Path(path))
+def load_source_aliases(path: str | Path | Traversable = DEFAULT_SOURCES_FILE) -> dict[str, tuple[str, ...]]:
+    data = _read_yaml(Path(path) if isinstance(path, str) else path)
     aliases: dict[str, tuple[str, ...]] = {}
     for name, names in data.items():
         if not isinstance(name, str) or not name.strip():
@@ -142,7 +150,7 @@ def load_source_aliases(path: str | Path = DEFAULT_SOURCES_FILE) -> dict[str, tu
     return aliases
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def _read_yaml(path: Path | Traversable) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -156,6 +164,11 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(path, "", "must be a mapping of keys to values")
     return data
+
+
+def _name_from_file(path: Path) -> str:
+    """A site file without ``name`` is named after the file: ``gulf_wire.yaml`` -> ``gulf_wire``."""
+    return re.sub(r"[^a-z0-9_-]+", "-", path.stem.lower()).strip("-") or "site"
 
 
 def _origin(url: Any, file: Path | str, key: str) -> str:
@@ -172,7 +185,7 @@ def _origin(url: Any, file: Path | str, key: str) -> str:
 class _SiteParser:
     """Validates the raw YAML mapping key by key, naming the key in every error."""
 
-    def __init__(self, path: Path, data: dict[str, Any]):
+    def __init__(self, path: Path | Traversable, data: dict[str, Any]):
         self.path, self.data = path, data
 
     def error(self, key: str, problem: str) -> ConfigError:
@@ -188,11 +201,13 @@ class _SiteParser:
             _origin(a, self.path, f"origin_aliases[{i}]")
             for i, a in enumerate(self.str_list("origin_aliases", []))
         )
-        name = self.required("name")
+        name = d.get("name") or _name_from_file(self.path)
         if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_-]+", name):
             raise self.error("name", "must be a short lowercase identifier such as 'rusislam'")
         sources_file = d.get("sources_file")
-        sources_path = (self.path.parent / sources_file) if sources_file else DEFAULT_SOURCES_FILE
+        # Relative to the site file: a packaged site's directory has no ``parent`` in Traversable terms.
+        site_dir = self.path.parent if isinstance(self.path, Path) else SITES_DIR
+        sources_path = (site_dir / sources_file) if sources_file else DEFAULT_SOURCES_FILE
         warc = self.mapping("warc", {})
         return SiteConfig(
             path=str(self.path),
@@ -283,16 +298,17 @@ class _SiteParser:
                 raise self.error(key, "a language code must be two or three lowercase letters")
             if not isinstance(spec, dict):
                 raise self.error(key, "must be a mapping with 'prefix' and 'start_urls'")
-            unknown = sorted(set(spec) - {"prefix", "start_urls"})
+            unknown = sorted(set(spec) - {"prefix", "start_urls", "feeds"})
             if unknown:
-                raise self.error(f"{key}.{unknown[0]}", "unknown key (known keys: prefix, start_urls)")
+                raise self.error(f"{key}.{unknown[0]}", "unknown key (known keys: prefix, start_urls, feeds)")
             prefix = spec.get("prefix")
             if not isinstance(prefix, str) or not prefix.startswith("/") or not prefix.endswith("/"):
                 raise self.error(f"{key}.prefix", "must be a path that starts and ends with '/'")
             starts = self.paths(f"{key}.start_urls", spec.get("start_urls") or [])
             if not starts:
                 raise self.error(f"{key}.start_urls", "must list at least one start page")
-            languages[code] = Language(code, prefix, tuple(starts))
+            feeds = self.paths(f"{key}.feeds", spec.get("feeds") or [])
+            languages[code] = Language(code, prefix, tuple(starts), tuple(feeds))
         return languages
 
     def typed(self, key: str, cls: type) -> Any:

@@ -1,7 +1,7 @@
 """Source attribution lines ("المصدر: تاس", "Источник: РИА Новости", "Source: TASS").
 
 Researchers count and filter articles by the agency they were taken from, across three
-languages, so each attribution gets one canonical English name from config/sources.yaml
+languages, so each attribution gets one canonical English name from crawler/config/sources.yaml
 (``name``) next to the text as printed (``raw``). Photo credits name agencies too, but they
 credit a picture, not the text, and are never taken for the article's source.
 """
@@ -30,6 +30,22 @@ _LEADING_WORDS = (
     "иа", "миа", "издание", "газета", "сайт", "телеканал", "the", "agency", "news agency",
 )
 _SEPARATORS = r"[:：\-–—]"
+# Labels of an attribution line in every language, used besides the site file's own
+# (``extract.source_labels``): a minimal site file finds "Source: Reuters" too.
+DEFAULT_SOURCE_LABELS: dict[str, tuple[str, ...]] = {
+    "en": ("Source", "Sources"),
+    "ar": ("المصدر", "مصدر", "المصادر"),
+    "ru": ("Источник", "Источники"),
+}
+# An agency dateline opening the text: "DOHA (Reuters) – ...", "ABU DHABI, May 3 (WAM) – ...",
+# "الخرطوم (أسوشيتد برس) - ..."; and the Arabic agencies' slashes: "مسقط في 11 أبريل /العمانية/ ...".
+_DATELINE = re.compile(
+    r"^(?P<place>[^\W\d_][^()/\n.!?؟]{0,60}?)\s*"
+    r"(?:\((?P<name>[^()\n]{1,40})\)\s*[-–—:]|/\s*(?P<slashed>[^/\n]{1,30}?)\s*/)\s*(?P<rest>\S.*)$")
+# An agency in brackets closing the text: "... the minister said. (AFP)", "(أ ف ب)", "/واس/".
+_CLOSING_MARK = re.compile(r"^(?P<rest>.*?)\s*(?:\((?P<name>[^()\n]{1,40})\)|/\s*(?P<slashed>[^/\n]{1,30}?)\s*/)\s*\.?$")
+_DATELINE_PLACE_WORDS = 6
+_WORD = re.compile(r"[^\W_]")
 _ARABIC_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _QUOTES_AND_PUNCT = re.compile(r"[«»\"“”„‟'‘’`´(){}\[\]<>.,;:!?؟،؛/\\|*_+=~#@&%^$-]")
 
@@ -78,7 +94,11 @@ class SourceMatcher:
 
     @classmethod
     def from_site(cls, site: Any) -> SourceMatcher:
-        return cls(site.source_aliases, site.extract.source_labels)
+        labels = {lang: (*site.extract.source_labels.get(lang, ()), *words)
+                  for lang, words in DEFAULT_SOURCE_LABELS.items()}
+        for lang, words in site.extract.source_labels.items():
+            labels.setdefault(lang, tuple(words))
+        return cls(site.source_aliases, labels)
 
     @staticmethod
     def _keys(name: str) -> list[str]:
@@ -124,10 +144,11 @@ class SourceMatcher:
         text = " ".join(line.split()).strip()
         if not text or len(text) > MAX_ATTRIBUTION_CHARS or _CREDIT_RE.match(text):
             return None
-        text = _strip_brackets(text)
-        m = self._pattern(language).match(text)
+        bracketed = _strip_brackets(text)
+        m = self._pattern(language).match(bracketed)
         if not m:
-            return None
+            return self._agency_mark(text)
+        text = bracketed
         raw = m.group("raw").strip(" .;,،")
         raw = _strip_brackets(raw).strip(" .;,،")
         if not raw or _CREDIT_RE.match(raw):
@@ -140,6 +161,42 @@ class SourceMatcher:
             first = re.split(r"\s*(?:[,;،/]|\s+и\s+|\s+and\s+|\s+و)\s*", raw, maxsplit=1)[0]
             name = self.canonical_name(first) if first != raw else None
         return {"name": name, "raw": raw}
+
+    def _agency_mark(self, line: str) -> dict | None:
+        """A line that is only a known agency in brackets or slashes: "(AFP)", "(أ ف ب)", "/واس/"."""
+        mark = _CLOSING_MARK.match(line)
+        if mark is None or mark.group("rest").strip():
+            return None
+        raw = (mark.group("name") or mark.group("slashed") or "").strip()
+        name = self.canonical_name(raw)
+        return {"name": name, "raw": raw} if name else None
+
+    def take_agency_marks(self, lines: list[str]) -> tuple[list[str], dict | None]:
+        """The body without the agency marks that open or close its text, and the agency they name.
+
+        A mark closing the last paragraph ("... the minister said. (AFP)") is looked for first,
+        then an opening dateline ("DOHA (Reuters) – ..."). (A mark on a line of its own is an
+        attribution line: ``parse_attribution``.) Only known agencies count: "(2024)" or
+        "Paris (France) – ..." is prose and stays."""
+        if not lines:
+            return lines, None
+        lines, source = list(lines), None
+        closing = _CLOSING_MARK.match(lines[-1])
+        if closing and closing.group("rest").strip():
+            raw = (closing.group("name") or closing.group("slashed") or "").strip()
+            name = self.canonical_name(raw)
+            if name:
+                source = {"name": name, "raw": raw}
+                rest = closing.group("rest").strip()
+                lines = lines[:-1] + ([rest] if _WORD.search(rest) else [])  # "-- (بترا)": nothing left
+        opening = _DATELINE.match(lines[0]) if lines else None
+        if opening and len(opening.group("place").split()) <= _DATELINE_PLACE_WORDS:
+            raw = (opening.group("name") or opening.group("slashed") or "").strip()
+            name = self.canonical_name(raw)
+            if name:
+                source = source or {"name": name, "raw": raw}
+                lines[0] = opening.group("rest").strip()
+        return lines, source
 
     def _pattern(self, language: str | None) -> re.Pattern[str]:
         """Labels of every language, the page language's first."""

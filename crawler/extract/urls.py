@@ -33,6 +33,11 @@ _CACHE_SIZE = 4096
 _HOST_ONLY_JOIN = re.compile(r"^(?![^\t\r\n]*[\t\r\n])(?:/(?!/)|(?:[A-Za-z][A-Za-z0-9+.\-]*:)?//[^/?#])")
 # Characters kept as they are in a normalised path; everything else is percent-encoded.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+# How listings number their pages when the site file names no ``pagination_param``: a path that
+# ends in /page/N/ (WordPress and most blog engines), or one of these query parameters
+# (``page``, ``paged``, Bitrix ``PAGEN_1``, ...).
+_PAGE_PATH = re.compile(r"^(?P<base>.*?/)page/(?P<n>\d{1,6})/?$")
+_PAGE_PARAM = re.compile(r"^(?:page|paged|pg|pagenum|page_no|pagen_\d+)$", re.IGNORECASE)
 
 
 def _origin_of(parts) -> str:
@@ -78,6 +83,9 @@ class SiteUrls:
         self._own_origins_key = frozenset(self._own_origins)
         self._ignored_params = list(site.tracking_params)
         self.add_clean_params(clean_params)
+        # Without a listing_url_pattern, the start pages are the listings (with their pages).
+        self._start_paths = frozenset(
+            _folded_path(path) for language in site.languages.values() for path in language.start_urls)
         self._language_prefixes = sorted(
             ((lang.prefix, code) for code, lang in site.languages.items()),
             key=lambda item: len(item[0]),
@@ -148,12 +156,26 @@ class SiteUrls:
         return _matches_path(self.site.article_url_pattern, url)
 
     def is_listing(self, url: str) -> bool:
-        """A section listing page, its first page or a ``?PAGEN_1=N`` page."""
-        pattern = self.site.listing_url_pattern
-        if pattern is None or not pattern.search(self._path(url)):
-            return False
+        """A section listing page: its first page or a later one (``?PAGEN_1=N``, ``/page/N/``...).
+
+        Listings are what ``listing_url_pattern`` matches or, when the site file has none, the
+        start pages; their pages are numbered by ``pagination_param`` or, without one, by the
+        common forms (``/page/N/``, ``?page=N``, ``?paged=N``, ``?PAGEN_1=N``)."""
+        path = self._path(url)
         params = {k for k, _ in parse_qsl(urlsplit(url).query) if not self.is_ignored_param(k)}
-        return params <= ({self.site.pagination_param} if self.site.pagination_param else set())
+        if self.site.pagination_param:
+            paging = {self.site.pagination_param}
+        else:
+            paging = {k for k in params if _PAGE_PARAM.match(k)}
+            page_path = _PAGE_PATH.match(path)
+            if page_path:
+                path = page_path.group("base")
+        if not params <= paging:
+            return False
+        pattern = self.site.listing_url_pattern
+        if pattern is None:
+            return _folded_path(path) in self._start_paths
+        return bool(pattern.search(path))
 
     def page_kind(self, url: str) -> str:
         """"article", "listing" or "other" (sitemaps are known by how they were found, not their URL)."""
@@ -184,14 +206,24 @@ class SiteUrls:
         return key
 
     def page_number(self, url: str) -> int:
+        """The number of a listing page (1 for the first), by ``pagination_param`` or the common forms."""
         param = self.site.pagination_param
         for key, value in parse_qsl(urlsplit(url).query):
-            if key == param and value.isdigit():
+            if (key == param if param else _PAGE_PARAM.match(key)) and value.isdigit():
                 return int(value)
+        if not param:
+            page_path = _PAGE_PATH.match(self._path(url))
+            if page_path:
+                return int(page_path.group("n"))
         return 1
 
 
 # --- memoised URL forms (pure functions of the site's rules and the URL) -------------------
+
+
+def _folded_path(path: str) -> str:
+    """A path compared as a listing: decoded, repeated and trailing slashes folded."""
+    return _REPEATED_SLASHES.sub("/", unquote(path or "/")).rstrip("/") or "/"
 
 
 @lru_cache(maxsize=_CACHE_SIZE)

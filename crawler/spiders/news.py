@@ -6,7 +6,7 @@ site looks like lives in its YAML file. Adding a site is adding a YAML file:
 ``scrapy crawl news -a site=NAME`` (or a subclass that fixes ``site_config``).
 
 Spider arguments (``-a``):
-- ``site``: site name (config/sites/NAME.yaml) or path to a YAML file;
+- ``site``: site name (crawler/config/sites/NAME.yaml) or path to a YAML file;
 - ``base_url``: crawl a mirror: its scheme, host and port replace the site's origin
   everywhere (start URLs, robots.txt, sitemaps, links to the site's own origin);
 - ``languages``: comma-separated subset of the configured languages (``ar,en``);
@@ -44,6 +44,7 @@ from archive.reader import read_record
 from archive.revisit import RevisitPolicy, parse_utc, plan_revisits
 from crawler.extract.record import Capture, article_record
 from crawler.extract.candidates import extraction_skip_reason
+from crawler.extract.feeds import announced_feeds, feed_entries, looks_like_feed
 from crawler.extract.links import page_links
 from crawler.extract.siteconfig import SiteConfig, load_site_config
 from crawler.extract.urls import SiteUrls, article_id_of_key
@@ -150,6 +151,9 @@ class NewsSiteSpider(scrapy.Spider):
                 yield Request(self.site.origin + path, callback=self.parse_page)
         for path in self.site.sitemaps:
             yield self._sitemap_request(self.site.origin + path)
+        for code in self.languages:
+            for path in self.site.languages[code].feeds:
+                yield self._sitemap_request(self.site.origin + path)
         for page in self.archive_state.failed_pages() if self.archive_state else ():
             url = self.urls.to_crawl_url(page.url)
             if url and self.urls.in_scope(url, self.languages):
@@ -228,10 +232,14 @@ class NewsSiteSpider(scrapy.Spider):
                 logger.info("Not following sitemap outside the site: %s", url)
 
     def parse_sitemap(self, response):
+        """A sitemap, a sitemap index or an RSS/Atom feed: lists of pages with their dates."""
         body = self._sitemap_body(response)
         if body is None:
-            logger.warning("Not a sitemap, skipped: %s (status %s)", response.url, response.status)
+            logger.warning("Not a sitemap or feed, skipped: %s (status %s)", response.url, response.status)
             self.crawler.stats.inc_value("sitemaps/invalid")
+            return
+        if looks_like_feed(body):
+            self._read_feed(response.url, body)
             return
         sitemap = Sitemap(body)
         self.crawler.stats.inc_value(f"sitemaps/{sitemap.type}")
@@ -247,6 +255,25 @@ class NewsSiteSpider(scrapy.Spider):
             elif self.urls.in_scope(url, self.languages):
                 self._sitemap_backlog.append((url, entry.get("lastmod")))
         self._feed_sitemap_backlog()
+
+    def _read_feed(self, url: str, body: bytes) -> None:
+        """A feed's items wait with the sitemap entries, their date as lastmod."""
+        self.crawler.stats.inc_value("feeds/read")
+        if self._sitemap_unchanged(url, body):
+            return
+        for link, updated in feed_entries(body, url):
+            crawl_url = self.urls.to_crawl_url(link, base=url)
+            if crawl_url and self.urls.in_scope(crawl_url, self.languages):
+                self.crawler.stats.inc_value("feeds/entries")
+                self._sitemap_backlog.append((crawl_url, updated))
+        self._feed_sitemap_backlog()
+
+    def _announced_feeds(self, response):
+        """Feeds a start page announces (``<link rel="alternate" type="application/rss+xml">``)."""
+        for feed in announced_feeds(response.selector.root, response.url):
+            url = self.urls.to_crawl_url(feed)
+            if url and self.urls.in_scope(url, self.languages):
+                yield self._sitemap_request(url)
 
     def _sitemap_unchanged(self, url: str, body: bytes) -> bool:
         """Whether a finished run read these very bytes as this sitemap, in this run's scope.
@@ -306,7 +333,8 @@ class NewsSiteSpider(scrapy.Spider):
             except OSError:
                 return None
         head = body[:1024].lstrip().lower()
-        if response.status != 200 or not (head.startswith(b"<?xml") or head.startswith(b"<urlset") or head.startswith(b"<sitemapindex")):
+        if response.status != 200 or not (head.startswith((b"<?xml", b"<urlset", b"<sitemapindex"))
+                                          or looks_like_feed(body)):
             return None
         return body
 
@@ -364,6 +392,9 @@ class NewsSiteSpider(scrapy.Spider):
             links = self._unseen(*page_links(response.selector.root, response.url, self.urls, self.languages))
             for request in self._follow_listing(response, links):
                 yield request
+            if self._is_start_page(response.url):
+                for request in self._announced_feeds(response):
+                    yield request
             return
         unchanged = response.meta.get(PAYLOAD_UNCHANGED) and (
             not self.urls.is_article(response.url) or self._article_recorded(response.url))
@@ -389,6 +420,11 @@ class NewsSiteSpider(scrapy.Spider):
                 warc=response.meta.get(WARC_META),
             )
             yield article_record(reading.article, capture)
+
+    def _is_start_page(self, url: str) -> bool:
+        key = self._key(url)
+        return any(self._key(self.site.origin + path) == key
+                   for code in self.languages for path in self.site.languages[code].start_urls)
 
     def _unseen(self, links, canonical: str | None) -> list[str]:
         """Links to pages not fetched in this run (the page's rel=canonical target counts as fetched)."""

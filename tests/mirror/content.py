@@ -3,7 +3,7 @@
 One Arabic article is the real page kept verbatim in ``content/real_ar_527c77f4d0382ed9.txt``;
 the others are written for the mirror. Each entry states its expected title, printed date
 (``published_raw``), ISO date (``published``, Moscow time when a time is printed) and source
-(``{"name": canonical name from config/sources.yaml or None, "raw": the name as printed, without the label}``).
+(``{"name": canonical name from crawler/config/sources.yaml or None, "raw": the name as printed, without the label}``).
 The expected body is derived from ``paragraphs`` only (tags stripped, whitespace collapsed).
 
 ``build_site()`` returns a fresh, independent ``MirrorSite`` each call.
