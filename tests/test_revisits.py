@@ -68,8 +68,9 @@ def second_run(edited_site, tmp_path, *extra, ages=None, settings=None):
     runs = sorted((copy / "runs").glob("*.crawl.json"), key=lambda p: p.stat().st_mtime)
     crawl = json.loads(runs[-1].read_text())
     articles = [p for p in mirror.requested_paths() if urls.is_article(mirror.base_url + p)]
-    jsonl = sorted((copy / "articles").glob("*.jsonl"), key=lambda p: p.stat().st_mtime)
-    return crawl, articles, lines_of(jsonl[1:]) if len(jsonl) > 1 else [], copy
+    before = {path.name for path in (archive / "articles").glob("*.jsonl")}
+    lines = lines_of(sorted(p for p in (copy / "articles").glob("*.jsonl") if p.name not in before))
+    return crawl, articles, lines, copy
 
 
 def test_the_edited_article_is_due_by_the_default_policy_and_archived_as_version_2(edited_site, tmp_path):
@@ -114,6 +115,7 @@ def test_off_checks_nothing_even_when_due(edited_site, tmp_path):
                                            ages={edited.path: timedelta(days=40)})
     assert articles == [mirror.site.article_by_id(90003).path]
     assert crawl["revisits"] == {"due": 0, "checked": 0, "changed": 0}
+    assert crawl["articles"] == {"new": 1, "changed": 0, "unchanged": 0}, crawl
     assert [line["version"] for line in lines] == [1]
 
 

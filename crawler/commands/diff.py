@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from urllib.parse import unquote
 
 from archive.diff import diff_articles, render_html, render_text
 from archive.versions import ArticleNotFound, pick_versions
@@ -42,7 +43,7 @@ class Command(ArchiveCommand):
         except ArticleNotFound as error:
             raise CommandError(str(error)) from None
         diff = diff_articles(old, new)
-        header = [f"article {new['id']}  {new.get('canonical_url') or new.get('url')}",
+        header = [f"article {new['id']}  {unquote(new.get('canonical_url') or new.get('url') or '')}",
                   f"--- {_describe(old)}", f"+++ {_describe(new)}"]
         if args.html:
             text = render_html(diff, title=new.get("title") or new["id"], meta=header, language=new.get("language"))
