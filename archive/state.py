@@ -6,7 +6,9 @@ holding two tables:
 - ``pages``: one row per page key (the canonical key the crawler computes, plus the URL as
   fetched): first and last fetch time, HTTP status, ETag, Last-Modified, payload digest, the WARC record
   holding the last full copy (what a ``revisit`` record refers to), consecutive failures and the
-  last error (to retry failed pages in the next run), and the page kind.
+  last error (to retry failed pages in the next run), and the page kind. Page requisites (images,
+  stylesheets, scripts, fonts; kind ``requisite``) are rows too: they get the same conditional
+  requests and revisit records.
 - ``articles``: one row per article id: current version, content hash, canonical URL, first seen,
   last changed, published date (as extracted), and the WARC record of the current version.
 
@@ -45,8 +47,9 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
 log = logging.getLogger(__name__)
 
 STATE_FILE_NAME = "state.sqlite3"
-SCHEMA_VERSION = 2
-PAGE_KINDS = ("article", "listing", "sitemap", "other")
+SCHEMA_VERSION = 3  # 2: page kind "requisite"; 3: pages.first_fetched, articles.published
+# "requisite": an image, stylesheet, script, icon or font a page needs to render (since version 2).
+PAGE_KINDS = ("article", "listing", "sitemap", "other", "requisite")
 NOT_MODIFIED = 304
 
 _SCHEMA = f"""
@@ -92,13 +95,6 @@ CREATE TABLE meta (
     value TEXT
 ) WITHOUT ROWID;
 """
-# Schema upgrades, by the version they upgrade from: statements run in one transaction.
-_MIGRATIONS = {
-    1: (
-        "ALTER TABLE pages ADD COLUMN first_fetched TEXT",
-        "ALTER TABLE articles ADD COLUMN published TEXT",
-    ),
-}
 _WARC_COLUMNS = ("warc_file", "warc_offset", "warc_length", "warc_record_id", "warc_date", "warc_target_uri")
 
 
@@ -434,7 +430,8 @@ class StateStore:
     def counts(self) -> dict[str, int]:
         """Row counts, for run summaries and logs."""
         return {
-            "pages": self._db.execute("SELECT count(*) FROM pages").fetchone()[0],
+            "pages": self._db.execute("SELECT count(*) FROM pages WHERE kind != 'requisite'").fetchone()[0],
+            "requisites": self._db.execute("SELECT count(*) FROM pages WHERE kind = 'requisite'").fetchone()[0],
             "failed_pages": self._db.execute("SELECT count(*) FROM pages WHERE failures > 0").fetchone()[0],
             "articles": self._db.execute("SELECT count(*) FROM articles").fetchone()[0],
         }
@@ -515,16 +512,36 @@ class StateStore:
         try:
             if version == 0:
                 # executescript would commit on its own: run the statements one by one in this transaction.
-                statements = list(filter(None, (s.strip() for s in _strip_comments(_SCHEMA).split(";"))))
+                for statement in _schema_statements():
+                    self._db.execute(statement)
             else:
-                statements = [statement for old in range(version, SCHEMA_VERSION) for statement in _MIGRATIONS[old]]
-            for statement in statements:
-                self._db.execute(statement)
+                self._upgrade_pages_table()
+                if "published" not in self._columns("articles"):  # schema 3
+                    self._db.execute("ALTER TABLE articles ADD COLUMN published TEXT")
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+
+    def _upgrade_pages_table(self) -> None:
+        """An older store: its ``pages`` table is rebuilt with this version's definition (a CHECK
+        constraint names the page kinds, and SQLite cannot alter one), rows kept as they are."""
+        statements = [s for s in _schema_statements() if " pages " in s or " pages_" in s]
+        indexes = self._db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'pages'"
+                                   " AND sql IS NOT NULL").fetchall()
+        for (index,) in indexes:  # their names are taken again by the new table's indexes
+            self._db.execute(f'DROP INDEX "{index}"')
+        self._db.execute("ALTER TABLE pages RENAME TO pages_before_upgrade")
+        for statement in statements:
+            self._db.execute(statement)
+        kept = ", ".join(f'"{name}"' for name in self._columns("pages_before_upgrade"))  # columns added later stay NULL
+        self._db.execute(f"INSERT INTO pages ({kept}) SELECT {kept} FROM pages_before_upgrade")
+        self._db.execute("DROP TABLE pages_before_upgrade")
+        log.info("%s: state store upgraded to schema version %d", self.path, SCHEMA_VERSION)
+
+    def _columns(self, table: str) -> list[str]:
+        return [row[1] for row in self._db.execute(f'PRAGMA table_info("{table}")')]
 
     def _meta(self, name: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
@@ -552,8 +569,9 @@ class StateStore:
             self.commit()
 
 
-def _strip_comments(sql: str) -> str:
-    return "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+def _schema_statements() -> list[str]:
+    sql = "\n".join(line.split("--", 1)[0] for line in _SCHEMA.splitlines())
+    return [statement.strip() for statement in sql.split(";") if statement.strip()]
 
 
 def _check_kind(kind: str) -> None:

@@ -6,9 +6,10 @@ Layout of the zip (https://specs.webrecorder.net/wacz/1.1.1/):
   (ZIP_STORED) so that readers can seek to a record's offset inside the package;
 - ``indexes/index.cdxj``: the archive's CDXJ index (``archive.cdxj``), brought up to date first;
 - ``pages/pages.jsonl``: a header line, then one line per article record of ``ARCHIVE_DIR/articles``:
-  ``url`` and ``ts`` of its capture, ``title``, plus our ``article_id``, ``published`` and
-  ``language``; the page ``id`` is the UUID of the WARC response record the article came from, so
-  pages, WARC records and article lines name each other;
+  ``url`` and ``ts`` of its capture, ``title``, ``text`` (the article body: what ReplayWeb.page's
+  text search looks in), plus our ``article_id``, ``published`` and ``language``; the page ``id`` is
+  the UUID of the WARC response record the article came from, so pages, WARC records and article
+  lines name each other;
 - ``datapackage.json``: every file with its sha256 and size; ``datapackage-digest.json``: the sha256
   of ``datapackage.json``.
 
@@ -76,6 +77,7 @@ def _page_entry(record, warc_names: set[str]) -> dict | None:
         "url": record["url"],
         "ts": record["fetched_at"],
         "title": record.get("title") or record["url"],
+        "text": record.get("body") or "",
         "article_id": record.get("id"),
         "published": record.get("published"),
         "language": record.get("language"),

@@ -672,9 +672,9 @@ def render_markdown(results: dict, profile: str | None) -> str:
         from bench.revisits import render_section
 
         out += [""] + render_section(json.loads(REVISITS_FILE.read_text(encoding="utf-8")))
-    analysis = RESULTS_DIR / "analysis.md"
-    if analysis.exists():
-        out += ["", analysis.read_text().strip()]
+    for written_apart in ("analysis.md", "extraction-eval.md"):  # by hand; by bench.extraction_eval --section
+        if (RESULTS_DIR / written_apart).exists():
+            out += ["", (RESULTS_DIR / written_apart).read_text().strip()]
     if profile:
         out += ["", "## Profile of case 3", "", "```", profile, "```"]
     return "\n".join(out) + "\n"

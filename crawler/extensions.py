@@ -111,18 +111,21 @@ class CrawlSummaryExtension:
 
     def summary(self, spider, reason: str) -> dict:
         stats = self.crawler.stats.get_stats()
-        by_status = {key.rsplit("/", 1)[1]: value for key, value in stats.items() if key.startswith("warc/status/")}
         errors = {key.split("/", 1)[1]: value for key, value in stats.items() if key.startswith("errors/")}
+        # warc/* counts every exchange, requisites/* those of page requisites: pages are the difference.
+        warc, requisites = _exchange_counts(stats, "warc"), _exchange_counts(stats, "requisites")
+        pages = {name: warc[name] - requisites[name] for name in ("fetched", "revisits", "not_modified")}
+        by_status = {status: count - requisites["by_status"].get(status, 0) for status, count in warc["by_status"].items()}
         return {
             "spider": spider.name,
             "started": _iso(self.started),
             "finished": _iso(datetime.now(timezone.utc)),
             "finish_reason": reason,
             "pages": {
-                "fetched": stats.get("warc/exchanges", 0),
-                "by_status": by_status,
-                "revisits": stats.get("warc/revisits", 0),
-                "not_modified": stats.get("warc/status/304", 0),
+                "fetched": pages["fetched"],
+                "by_status": {status: count for status, count in by_status.items() if count},
+                "revisits": pages["revisits"],
+                "not_modified": pages["not_modified"],
                 "skipped_known": stats.get("incremental/skipped_known", 0),
                 "sitemaps_unchanged": stats.get("incremental/sitemap_unchanged", 0),
             },
@@ -130,6 +133,15 @@ class CrawlSummaryExtension:
                 "due": stats.get("revisit/due", 0),
                 "checked": stats.get("revisit/checked", 0),
                 "changed": stats.get("revisit/changed", 0),
+            },
+            "requisites": {
+                "requested": stats.get("requisites/requested", 0),
+                "fetched": requisites["fetched"],
+                "by_status": requisites["by_status"],
+                "revisits": requisites["revisits"],
+                "not_modified": requisites["not_modified"],
+                "bytes": requisites["bytes"],
+                "too_large": stats.get("requisites/too_large", 0),
             },
             "articles": {
                 "new": stats.get("articles/new", 0),
@@ -153,6 +165,17 @@ class CrawlSummaryExtension:
         temporary.write_text(json.dumps(self.summary(spider, reason), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         os.replace(temporary, path)
         logger.info("Crawl summary written to %s", path)
+
+
+def _exchange_counts(stats: dict, prefix: str) -> dict:
+    """What the WARC middleware counted under ``prefix`` (``warc``: every exchange; ``requisites``)."""
+    return {
+        "fetched": stats.get(f"{prefix}/exchanges", 0),
+        "by_status": {key.rsplit("/", 1)[1]: value for key, value in stats.items() if key.startswith(f"{prefix}/status/")},
+        "revisits": stats.get(f"{prefix}/revisits", 0),
+        "not_modified": stats.get(f"{prefix}/status/304", 0),
+        "bytes": stats.get(f"{prefix}/bytes_written", 0),
+    }
 
 
 def _iso(moment: datetime) -> str:

@@ -11,7 +11,7 @@ from typing import NamedTuple
 from scrapy import signals
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
 from scrapy.http import Request
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
@@ -27,7 +27,8 @@ logger = logging.getLogger(__name__)
 
 WARC_META = "warc"  # request.meta key: pointer of the response record of the last capture
 PAYLOAD_UNCHANGED = "payload_unchanged"  # request.meta key: the body equals the archived copy
-PAGE_KIND = "page_kind"  # request.meta key: "sitemap" (other kinds follow from the URL)
+PAGE_KIND = "page_kind"  # request.meta key: "sitemap" or "requisite" (other kinds follow from the URL)
+REQUISITE = "requisite"  # the page kind of images, stylesheets, scripts, icons and fonts a page needs
 REVISIT = "revisit"  # request.meta key: a check of a known page chosen by the revisit policy
 
 
@@ -133,15 +134,17 @@ class WarcCaptureMiddleware:
                 refers_to_record_id=original.record_id,
             )
             request.meta[PAYLOAD_UNCHANGED] = True
-            self.stats.inc_value("warc/revisits")
             full_copy = None
         else:
             pointer = self.writer.write_exchange(exchange)
             full_copy = WarcRecordRef.of(pointer, warc_date=format_warc_date(exchange.captured_at), target_uri=request.url)
         request.meta[WARC_META] = pointer.as_dict()
-        self.stats.inc_value("warc/exchanges")
-        self.stats.inc_value(f"warc/status/{response.status}")
-        self.stats.inc_value("warc/bytes_written", pointer.length)
+        for prefix in ("warc", REQUISITE + "s") if page and page.kind == REQUISITE else ("warc",):
+            self.stats.inc_value(f"{prefix}/exchanges")
+            self.stats.inc_value(f"{prefix}/status/{response.status}")
+            self.stats.inc_value(f"{prefix}/bytes_written", pointer.length)
+            if full_copy is None:
+                self.stats.inc_value(f"{prefix}/revisits")
         if page and self.state is not None:
             self._remember(page, request, response, exchange, digest, full_copy)
         if request.meta.get(REVISIT) and response.status < 500 and response.status != 429:
@@ -170,9 +173,14 @@ class WarcCaptureMiddleware:
         """No response, nothing to archive: remember the failure so the next run tries again."""
         if isinstance(exception, IgnoreRequest):  # dropped on purpose (scope, robots.txt), not a failure
             return
+        page = PageKey.of(self.crawler.spider, request)
+        if page and page.kind == REQUISITE and isinstance(exception, DownloadCancelledError):
+            # Over its size limit (REQUISITE_MAXSIZE): left out on purpose, not a failure to retry.
+            self.stats.inc_value("requisites/too_large")
+            logger.info("Requisite larger than %s bytes, not archived: %s", request.meta.get("download_maxsize"), request.url)
+            return
         reason = f"{type(exception).__name__}: {exception}".strip()
         self.stats.inc_value(f"errors/{type(exception).__name__}")
-        page = PageKey.of(self.crawler.spider, request)
         if page and self.state is not None:
             self.state.record_failure(page.key, request.url, reason[:500], page.kind)
         logger.warning("No response for %s: %s", request.url, reason)
@@ -186,11 +194,13 @@ class PageKey(NamedTuple):
 
     @classmethod
     def of(cls, spider, request) -> "PageKey | None":
+        """The page's key and kind; None for a request outside the site (requisites on the site's
+        requisite hosts are inside)."""
         urls = getattr(spider, "urls", None)
-        if urls is None or not urls.is_own(request.url):
+        kind = request.meta.get(PAGE_KIND)
+        if urls is None or not (urls.is_own(request.url) or kind == REQUISITE):
             return None
-        kind = request.meta.get(PAGE_KIND) or urls.page_kind(request.url)
-        return cls(urls.canonical_key(request.url), kind)
+        return cls(urls.canonical_key(request.url), kind or urls.page_kind(request.url))
 
 
 def _header_text(value: bytes | None) -> str | None:
@@ -209,7 +219,9 @@ class SiteScopeMiddleware:
 
     Links are filtered by the spider already; this catches what a page cannot be
     trusted with: redirects to other hosts (the redirect itself is archived, its target
-    is not fetched) and anything a future code path might schedule.
+    is not fetched) and anything a future code path might schedule. A page requisite
+    (``page_kind`` "requisite", kept through redirects) may also be on one of the site's
+    ``requisite_hosts``, and under a denied path (robots.txt decides for requisites).
     """
 
     def __init__(self, crawler):
@@ -222,6 +234,8 @@ class SiteScopeMiddleware:
     def process_request(self, request):
         urls = getattr(self.crawler.spider, "urls", None)
         if urls is None or urls.in_scope(request.url):
+            return None
+        if request.meta.get(PAGE_KIND) == REQUISITE and urls.in_requisite_scope(request.url):
             return None
         self.crawler.stats.inc_value("scope/dropped")
         via = request.meta.get("redirect_urls")

@@ -26,6 +26,15 @@ SITEMAP_PENDING_REQUESTS = 200
 # for the next run. Which pages are due: the site YAML's `revisit:` block, or -a revisit_after=AGE.
 REVISIT_MAX_REQUESTS = 500
 
+# --- page requisites ----------------------------------------------------------------
+# Images, stylesheets, scripts, icons and fonts of each archived HTML page (and the url()s of its
+# stylesheets), on the site's hosts and its YAML's requisite_hosts, fetched once per run.
+REQUISITE_MAXSIZE = 16 * 1024 * 1024  # bytes; a larger requisite is dropped (counted: requisites/too_large)
+REQUISITE_PRIORITY = -100  # scheduler priority: below pages (0), so requisites never hold up article discovery
+# robots.txt applies to requisites like pages; on, requisites it disallows are fetched anyway (as some
+# archives do for embeds: a page's look is not crawling). Off by default.
+REQUISITES_IGNORE_ROBOTSTXT = False
+
 # --- politeness ------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
 ROBOTSTXT_PARSER = "crawler.robots.SiteRobotsParser"

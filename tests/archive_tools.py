@@ -1,7 +1,8 @@
 """Helpers of the web-archive tests: the external tools, and private copies of a crawl's archive.
 
 pywb and py-wacz live in their own virtual environments (``.ci/install-pywb.sh`` makes them), so
-they are run as commands. Missing outside CI: the test is skipped with the install command; in CI
+they are run as commands; ReplayWeb.page and Chromium are installed by ``.ci/install-replaywebpage.sh``
+and ``.ci/run``. Missing outside CI: the test is skipped with the install command; in CI
 (``CI=true``) a missing tool fails the test, so a broken install step cannot pass unnoticed.
 """
 
@@ -28,7 +29,11 @@ def tool_command(venv_variable: str, venv_name: str, command: str) -> Path:
     path = venv / "bin" / command
     if path.exists():
         return path
-    reason = f"{command} not installed in {venv} (${venv_variable}); run `bash {INSTALL_SCRIPT}` first"
+    missing_tool(f"{command} not installed in {venv} (${venv_variable}); run `bash {INSTALL_SCRIPT}` first")
+
+
+def missing_tool(reason: str):
+    """A tool the test needs is not installed: skip with the reason, or fail in CI (``CI=true``)."""
     if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
         pytest.fail(reason)
     pytest.skip(reason)

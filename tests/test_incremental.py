@@ -17,6 +17,7 @@ from crawler.extract.siteconfig import load_site_config
 from crawler.extract.urls import SiteUrls
 from tests.conftest import FAST, ROOT
 from tests.mirror import MirrorServer
+from tests.mirror.requisites import ICON, SCRIPT, STYLESHEET
 
 
 def run_cli(archive: Path, base_url: str, *extra: str, wait: bool = True, settings: dict | None = None):
@@ -111,15 +112,19 @@ def test_run_2_fetches_only_listings_and_writes_revisits(three_runs):
     assert run["article_requests"] == []
     listing_firsts = {"/novosti/", "/ar/novosti/", "/en/novosti/"}
     expected = {"/robots.txt", "/sitemap.xml", *listing_firsts} | {f"/sitemap-iblock-{l}.xml" for l in ("ru", "ar", "en")}
-    assert set(run["requests"]) == expected, run["requests"]
-    assert len(run["requests"]) == len(expected)
+    # the listings' requisites are asked for again, conditionally (tests/test_requisites.py)
+    requisites = [p for p in run["requests"] if p in mirror.site.requisite_paths()]
+    assert set(requisites) == {*(f"/upload/logo_{l}.png" for l in ("ru", "ar", "en")), STYLESHEET, SCRIPT, ICON}
+    pages = [p for p in run["requests"] if p not in requisites]
+    assert set(pages) == expected, pages
+    assert len(pages) == len(expected)
     assert lines_of(run["jsonl"]) == []
     # the three language sitemaps are those run 1 read: their entries are not looked up one by one
     assert run["crawl"]["pages"]["sitemaps_unchanged"] == 3
     assert runs[0]["crawl"]["pages"]["sitemaps_unchanged"] == 0
     types = [t for t, _, _ in records_of(run["warc"])]
     assert "response" not in types, "an unchanged page was archived as a full copy again"
-    assert types.count("revisit") == len(expected)
+    assert types.count("revisit") == len(expected) + len(requisites)
     for kind, headers, _ in records_of(run["warc"]):
         if kind == "revisit":
             assert headers.get_header("WARC-Profile").endswith("/revisit/identical-payload-digest")
@@ -134,7 +139,8 @@ def test_run_3_fetches_new_and_changed_articles_only(three_runs):
     new_paths = {mirror.site.article_by_id(fields["id"]).path for fields in NEW_ARTICLES}
     keys = lambda paths: sorted(urls.canonical_key(mirror.base_url + p) for p in paths)  # noqa: E731
     assert keys(run["article_requests"]) == keys(new_paths | {edited.path})
-    others = [p for p in run["requests"] if p not in run["article_requests"]]
+    requisites = mirror.site.requisite_paths()
+    others = [p for p in run["requests"] if p not in run["article_requests"] and p not in requisites]
     assert all(p == "/robots.txt" or p.startswith("/sitemap") for p in others if not urls.is_listing(mirror.base_url + p)), others
     # the new articles top the first listing page; the second shows only known ones: the walk stops there
     listings = {p for p in others if urls.is_listing(mirror.base_url + p)}
@@ -175,7 +181,7 @@ def test_a_304_is_archived_as_a_revisit(tmp_path):
         revisits = [(h, http) for kind, h, http in records_of([newest]) if kind == "revisit"]
         assert any(http.get_statuscode() == "304" for _, http in revisits)
         summary = json.loads(max((archive / "runs").glob("*.crawl.json"), key=lambda p: p.stat().st_mtime).read_text())
-        assert summary["pages"]["not_modified"] == len(not_modified)
+        assert summary["pages"]["not_modified"] + summary["requisites"]["not_modified"] == len(not_modified)
         assert summary["articles"] == {"new": 0, "changed": 0, "unchanged": 0}
 
 

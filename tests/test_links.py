@@ -27,10 +27,10 @@ def test_links_are_in_scope_followable_and_once_per_canonical_key(site):
             f'<a href="https://russia-islworld.ru{OTHER}">own origin, other name</a>'
             '<a href="/ar/novosti/?PAGEN_1=2">listing page 2</a>'
             '<a href="https://example.org/ar/novosti//x-2020-07-21-1">other site</a>'
-            '<a href="/bitrix/admin/">denied path</a><a href="/upload/file.pdf">not followed</a>'
+            '<a href="/bitrix/admin/">denied path</a><a href="/upload/file.pdf">a document</a>'
             '<a href="mailto:x@example.org">mail</a><a>no href</a><a href="">empty</a>')
     reading = read_page(page(body=body), BASE + "/ar/", HEADERS, site, extract=False)
-    assert reading.links == (BASE + ARTICLE, BASE + OTHER, BASE + "/ar/novosti/?PAGEN_1=2")
+    assert reading.links == (BASE + ARTICLE, BASE + OTHER, BASE + "/ar/novosti/?PAGEN_1=2", BASE + "/upload/file.pdf")
     assert reading.article is None
 
 

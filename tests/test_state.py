@@ -139,7 +139,7 @@ def test_failures_count_up_then_clear(tmp_path):
         fetch(store, key="ar/53208")  # an answer clears the failure
         assert [p.key for p in store.failed_pages()] == ["listing/ar/2", "ar/1"]
         assert store.page("ar/53208").last_error is None
-        assert store.counts() == {"pages": 4, "failed_pages": 2, "articles": 0}
+        assert store.counts() == {"pages": 4, "requisites": 0, "failed_pages": 2, "articles": 0}
 
 
 def test_bad_arguments_are_refused(tmp_path):

@@ -78,6 +78,7 @@ def test_pages_list_the_articles_and_name_their_warc_records(package):
         page = by_article[article["id"]]
         assert (page["url"], page["ts"], page["title"], page["published"], page["language"]) == (
             article["url"], article["fetched_at"], article["title"], article["published"], article["language"])
+        assert page["text"] == article["body"] and page["text"]  # what a replay's text search looks in
         # page -> capture in the index -> the very WARC record the article line points to
         timestamp = "".join(ch for ch in page["ts"] if ch.isdigit())
         pointer = article["warc"]

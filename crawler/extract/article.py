@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -40,6 +40,7 @@ from .dates import find_published, json_ld_documents, parse_date
 from .decode import decode_html, normalize_text
 from .language import declared_language, detect_language, load_language_profiles
 from .links import hreflang_alternates, page_links
+from .requisites import html_requisites
 from .siteconfig import SiteConfig
 from .sources import SourceMatcher
 from .record import Article, PageReading
@@ -109,7 +110,12 @@ def read_page(body: bytes, url: str, headers: Any, site: SiteConfig, *, language
     except Exception:  # links are found again when the page is fetched again; the article must not be lost
         log.warning("reading links failed for %s", url, exc_info=True)
         links, canonical = (), None
-    return PageReading(tuple(links), canonical, page.extract(root) if extract else None)
+    try:
+        requisites = html_requisites(root, url, page.urls)
+    except Exception:  # the page stays archived and its article read; its requisites wait for its next fetch
+        log.warning("reading requisites failed for %s", url, exc_info=True)
+        requisites = []
+    return PageReading(tuple(links), canonical, page.extract(root) if extract else None, tuple(requisites))
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -179,7 +185,7 @@ class _ArticlePage:
         )
         content_root = _body_element(cleaned)
         lines = find_body_lines(content_root, url=self.url, selectors=self.selectors.get("body", ()),
-                                rules=rules, main_block=main_block)
+                                rules=rules, main_block=main_block, title_element=cleaned_title)
         matcher = _source_matcher(self.site)
         lines, source = take_attribution(lines, lambda: block_lines(content_root),
                                          lambda line: matcher.parse_attribution(line, hint), rules)
@@ -283,7 +289,7 @@ class _ArticlePage:
         element = select_first(root, self.selectors.get("title", ()), accept=element_text)
         if element is not None:
             return element_text(element)[:MAX_TITLE_CHARS], element
-        site_keys = self._site_keys()
+        site_keys = self._site_keys() + _page_site_names(root, self.url)
         og_title = normalize_text(_meta(root, "og:title") or "")
         document_title = self._strip_site_name(normalize_text(root.findtext(".//title") or ""), site_keys)
         og_title = self._strip_site_name(og_title, site_keys)
@@ -296,7 +302,13 @@ class _ArticlePage:
         if headings:
             return element_text(headings[0])[:MAX_TITLE_CHARS], headings[0]
         title = (og_title or document_title)[:MAX_TITLE_CHARS]
-        return title, self._element_showing(root, title) if title else None
+        shown = self._element_showing(root, title) if title else None
+        for part in ([] if shown is not None else _title_parts(document_title or og_title)):
+            shown = self._element_showing(root, part)  # "Headline :: Site": the side the page prints
+            if shown is not None:
+                break
+        # The page's own characters (its quotes, apostrophes and dashes), not the metadata's.
+        return (element_text(shown)[:MAX_TITLE_CHARS] if shown is not None else title), shown
 
     @staticmethod
     def _is_page_heading(heading, site_keys: list[str]) -> bool:
@@ -313,16 +325,18 @@ class _ArticlePage:
     @staticmethod
     def _strip_site_name(title: str, site_keys: list[str]) -> str:
         """"Title | Site name" or "Site name - Title" -> "Title". The site's names come from its
-        config (title, boilerplate texts); the longest name found at either end is removed,
-        since site names themselves contain separators ("Россия – Исламский мир")."""
+        config (title, boilerplate texts) and from the page (``_page_site_names``); the longest
+        name found at either end is removed, since site names themselves contain separators
+        ("Россия – Исламский мир"). A short end that starts with a name is one too ("CNN
+        Politics", "МК Рязань")."""
         best, best_len = title, 0
-        for match in re.finditer(r"\s+[|–—:·»-]\s+|\s*\|\s*|\s+::\s+", title):
+        for match in _TITLE_SEPARATOR.finditer(title):
             before, after = title[:match.start()], title[match.end():]
             for part, rest in ((after, before), (before, after)):
                 key = text_key(part)
                 if not rest.strip() or not key or len(key) <= best_len:
                     continue
-                if any(key == s or (len(key) >= 6 and key in s) for s in site_keys):
+                if any(_names_site(key, s) for s in site_keys):
                     best, best_len = rest.strip(), len(key)
         return best
 
@@ -487,6 +501,51 @@ def _site_urls(site: SiteConfig, clean_params: tuple[str, ...]) -> SiteUrls:
 def _body_element(root):
     body = root.find("body")
     return body if body is not None else root
+
+
+_TITLE_SEPARATOR = re.compile(r"\s+[|–—:·»-]\s+|\s*\|\s*|\s+::\s+")
+TITLE_PARTS = 4
+MIN_TITLE_PART_CHARS = 10
+
+
+def _title_parts(title: str) -> list[str]:
+    """The sides of a ``<title>``'s separators, longest first: one of them may be the headline
+    the page prints when the rest is the site's name (not known from its config)."""
+    parts = set()
+    for match in _TITLE_SEPARATOR.finditer(title):
+        parts.update(p.strip() for p in (title[:match.start()], title[match.end():]))
+    return sorted((p for p in parts if len(text_key(p)) >= MIN_TITLE_PART_CHARS), key=len, reverse=True)[:TITLE_PARTS]
+
+
+# Metadata naming the site (not the article): og:site_name, application-name, twitter:site.
+_SITE_NAME_METAS = ("og:site_name", "application-name", "twitter:site", "al:ios:app_name")
+# Parts of a host name that name no site.
+_HOST_NOISE = {"www", "m", "mobile", "amp", "news", "com", "net", "org", "co", "gov", "edu", "info"}
+SITE_NAME_MAX_WORDS = 3
+
+
+def _page_site_names(root, url: str) -> list[str]:
+    """Names of the site a page gives itself (metadata) and its host's labels ("cnn", "mk"),
+    as ``text_key``s: what a title's end may carry when the site's YAML names no site."""
+    names = [text_key(value.lstrip("@")) for name in _SITE_NAME_METAS for value in _metas(root, name)]
+    host = (urlsplit(url).hostname or "").lower()
+    labels = [label for label in host.split(".")[:-1] if label not in _HOST_NOISE and len(label) >= 2]
+    return [name for name in dict.fromkeys(names + labels) if name]
+
+
+def _names_site(key: str, site_key: str) -> bool:
+    """Is a title's end ``key`` the site's name ``site_key``: the same, a long part of it, the
+    host's label written as words ("the-district" / "The District"), or a short end starting
+    with it ("cnn politics")?"""
+    if key == site_key or (len(key) >= 6 and key in site_key):
+        return True
+    words = key.split(" ")
+    if len(words) > SITE_NAME_MAX_WORDS:
+        return False
+    squashed = re.sub(r"[\W_]+", "", key)
+    if squashed and squashed == re.sub(r"[\W_]+", "", site_key):
+        return True
+    return len(words) > 1 and words[0] == site_key
 
 
 def _metas(root, name: str) -> Iterable[str]:

@@ -8,6 +8,7 @@ body is found, not what counts as body text.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from copy import deepcopy
 from functools import lru_cache
@@ -15,7 +16,7 @@ from itertools import islice
 
 from lxml import etree
 
-from .boilerplate import LineRules, block_lines
+from .boilerplate import PROSE_LINE_CHARS, LineRules, block_lines, element_text, is_attached
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,18 @@ MIN_BODY_CHARS = 80
 ATTRIBUTION_MAX_CHARS = 160
 ATTRIBUTION_LOOKBACK = 3
 ATTRIBUTION_LOOKAHEAD = 4
+# Precision output sharing less than this part of its text with the densest block, which holds
+# this many times its prose, is some other part of the page (see with_main_text).
+WRONG_BLOCK_SHARE = 0.5
+WRONG_BLOCK_RATIO = 2
+# ... when it is mostly short lines (teaser titles): prose from elsewhere (an article above its
+# comments, a page beside its sidebar) is kept.
+TEASER_PROSE_SHARE = 0.5
+# A paragraph ends a sentence (a teaser's or a video's title does not).
+_SENTENCE_END = re.compile(r"[.!?…:;؟۔。！？][\"'»”’)\]]*$")
+# A lead is looked for before the body's container and up to this many wrappers around it.
+LEAD_CLIMB_LEVELS = 3
+LEAD_MAX_LINK_SHARE = 0.3
 # trafilatura gives up on trees larger than this (bounded work on huge pages).
 MAX_TREE_SIZE = 60_000
 
@@ -98,19 +111,120 @@ def text_chars(lines: list[str]) -> int:
 
 
 def find_body_lines(cleaned_root, *, url: str, selectors: Iterable[str], rules: LineRules,
-                    main_block=None) -> list[str]:
+                    main_block=None, title_element=None) -> list[str]:
     """Body lines: the first site body selector giving enough text, else trafilatura on the
-    pruned tree, else the block holding most of the page's running text."""
+    pruned tree checked against the block holding most of the page's running text (see
+    ``with_main_text``)."""
     for selector in selectors:
         for element in select_all(cleaned_root, selector):
             lines = rules.filter(block_lines(element))
             if text_chars(lines) >= MIN_BODY_CHARS:
                 return lines
     lines = rules.filter(trafilatura_lines(cleaned_root, url))
-    if text_chars(lines) >= MIN_BODY_CHARS or main_block is None:
+    if main_block is None:
         return lines
-    fallback = rules.filter(block_lines(main_block))
-    return fallback if text_chars(fallback) > text_chars(lines) else lines
+    return with_main_text(lines, main_block, rules, title_element)
+
+
+def with_main_text(lines: list[str], main_block, rules: LineRules, title_element=None) -> list[str]:
+    """trafilatura's precision-first lines, measured against the densest text block (the
+    article's container on nearly every layout, the cell of a table layout):
+
+    - when they share little with it, are mostly short lines and it holds much more prose, they
+      are some other part of the page (a sidebar of teasers next to an article in a table cell):
+      the block's lines;
+    - otherwise the block's prose lines that precision dropped between (or before) the lines it
+      kept are put back in place (paragraphs opening with a date or a quote, a first paragraph
+      with a dateline), and a prose block printed right before the container (a lead, a
+      standfirst) goes first.
+
+    Only the block's own lines and the block just before it are read: boilerplate elsewhere on
+    the page cannot come back, and a page whose body precision found whole costs one walk of
+    its container."""
+    main = rules.filter(block_lines(main_block))
+    if text_chars(lines) < MIN_BODY_CHARS:
+        return main if text_chars(main) > text_chars(lines) else lines
+    covered = _covered(main, lines)
+    main_prose = sum(len(line) for line in main if len(line) >= PROSE_LINE_CHARS)
+    shared = sum(len(line) for line, inside in zip(main, covered) if inside)
+    prose = _prose_chars(lines)
+    if shared < WRONG_BLOCK_SHARE * text_chars(lines) and main_prose > WRONG_BLOCK_RATIO * prose and \
+            prose < TEASER_PROSE_SHARE * text_chars(lines):
+        return main
+    if any(covered):
+        lines = _put_back(lines, main, covered)
+    if main and covered[0]:
+        lead = lead_lines(main_block, rules, title_element)
+        if lead and not any(_covered(lead, lines)):
+            lines = lead + lines
+    return lines
+
+
+def _covered(lines: list[str], kept: list[str]) -> list[bool]:
+    """For each of ``lines``: is its text among ``kept`` (the same line, or inside one when the
+    two extractions broke lines differently)? Exact lines are looked up, the rest searched."""
+    exact = set(kept)
+    joined = None
+    found = []
+    for line in lines:
+        if line not in exact:
+            joined = " ".join(kept) if joined is None else joined
+            found.append(line in joined)
+        else:
+            found.append(True)
+    return found
+
+
+def _prose_chars(lines: list[str]) -> int:
+    return sum(len(line) for line in lines if len(line) >= PROSE_LINE_CHARS)
+
+
+def _put_back(lines: list[str], main: list[str], covered: list[bool]) -> list[str]:
+    """``lines`` with the uncovered prose lines of ``main`` that come before its last covered
+    line, each after the line holding the covered line before it (first when there is none)."""
+    last = max(i for i, inside in enumerate(covered) if inside)
+    after: dict[int, list[str]] = {}  # index in lines (-1: before the first) -> lines to insert
+    position = {line: k for k, line in reversed(list(enumerate(lines)))}
+    anchor = -1
+    for index in range(last):
+        line = main[index]
+        if covered[index]:
+            holder = position.get(line)
+            if holder is None:  # broken into lines differently: the kept line that holds it
+                holder = next((k for k, kept in enumerate(lines) if line in kept), None)
+            anchor = anchor if holder is None else holder
+        elif len(line) >= PROSE_LINE_CHARS and _SENTENCE_END.search(line):
+            after.setdefault(anchor, []).append(line)
+    if not after:
+        return lines
+    merged = list(after.get(-1, ()))
+    for k, line in enumerate(lines):
+        merged.append(line)
+        merged.extend(after.get(k, ()))
+    return merged
+
+
+def lead_lines(main_block, rules: LineRules, title_element=None) -> list[str]:
+    """The prose block printed right before the article's container (climbing a few wrappers
+    that have nothing before them), when it is all long lines with few links and is not the
+    title's block: a lead or standfirst laid out outside the body."""
+    node, sibling = main_block, None
+    for _ in range(LEAD_CLIMB_LEVELS):
+        sibling = node.getprevious()
+        while sibling is not None and (not isinstance(sibling.tag, str) or not element_text(sibling)):
+            sibling = sibling.getprevious()
+        if sibling is not None:
+            break
+        node = node.getparent()
+        if node is None or (title_element is not None and is_attached(title_element, node)):
+            return []
+    if sibling is None or (title_element is not None and is_attached(title_element, sibling)):
+        return []
+    lines = rules.filter(block_lines(sibling))
+    if not lines or any(len(line) < PROSE_LINE_CHARS for line in lines) or not _SENTENCE_END.search(lines[-1]):
+        return []  # a byline with its date, a list of tags: not sentences
+    linked = sum(len(element_text(a)) for a in sibling.iter("a"))
+    return lines if linked <= LEAD_MAX_LINK_SHARE * text_chars(lines) else []
 
 
 def take_attribution(body: list[str], page_lines: Callable[[], list[str]], parse: Callable[[str], dict | None],

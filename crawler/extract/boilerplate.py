@@ -73,6 +73,10 @@ CAPTION_LINE = re.compile(
     r"الصورة|صورة|صور|المصدر الصورة)\s*(?:[:：/|©-]|\(|$)",
     re.IGNORECASE,
 )
+# A copyright notice ("™ & © 2013 <any name>. All rights reserved."), whoever it names.
+COPYRIGHT_LINE = re.compile(r"©|\(c\)\s*\d{4}|all rights reserved|все права (?:защищены|сохранены)|"
+                            r"جميع الحقوق محفوظة|الحقوق محفوظة", re.IGNORECASE)
+COPYRIGHT_MAX_CHARS = 160
 # Titles of error pages served with status 200 at an article URL (matched on text_key).
 ERROR_TITLE = re.compile(
     r"^(?:(?:error|ошибка|خطأ)\s*)?404\b"
@@ -309,6 +313,20 @@ def _is_prose(element, link) -> bool:
     return False
 
 
+def _inside_sentence(element) -> bool:
+    """An inline element with words right before or after it on its line."""
+    if tag_name(element) in BLOCK_TAGS:
+        return False
+    previous = element.getprevious()
+    before = element.getparent().text if previous is None else previous.tail
+    return bool(_LETTERS.search(before or "") or _LETTERS.search(element.tail or ""))
+
+
+def _own_text_chars(element) -> int:
+    """Characters of the text directly in ``element`` (its text and its children's tails)."""
+    return len((element.text or "").strip()) + sum(len((child.tail or "").strip()) for child in element)
+
+
 def _is_line_boundary(element) -> bool:
     return element is None or tag_name(element) in BLOCK_TAGS or tag_name(element) == "br"
 
@@ -420,7 +438,9 @@ class PageCleaner:
             return True
         if name in ("html", "body", "main", "article"):
             return False
-        return bool(class_words(element) & FURNITURE_WORDS)
+        # An inline element inside running text is part of the sentence, whatever its class
+        # (<a class="searchLink">Borno</a> in "ボルノ（Borno）州").
+        return bool(class_words(element) & FURNITURE_WORDS) and not _inside_sentence(element)
 
     def _is_language_link(self, link) -> bool:
         label = text_key(element_text(link))
@@ -523,7 +543,8 @@ class PageCleaner:
                 # without its whole text being read (each test is pure: their order is free).
                 if any(other not in (None, key) for other in map(self._other_article_key, parent.iter("a"))):
                     break
-                if text_longer_than(parent, TEASER_MAX_CHARS) or _is_prose(parent, link):
+                if text_longer_than(parent, TEASER_MAX_CHARS) or _is_prose(parent, link) or \
+                        _own_text_chars(parent) >= PROSE_LINE_CHARS:  # a paragraph with a teaser inside
                     break
                 item = parent
             parent = item.getparent()
@@ -624,7 +645,7 @@ class LineRules:
             # The name alone, or with a copyright sign and years ("© 2006–2025 <name>").
             if site_key in key and not _LETTERS.search(key.replace(site_key, "")):
                 return True
-        if CAPTION_LINE.match(line):
+        if CAPTION_LINE.match(line) or (len(line) <= COPYRIGHT_MAX_CHARS and COPYRIGHT_LINE.search(line)):
             return True
         if _is_switcher_line(key):
             return True

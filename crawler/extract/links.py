@@ -20,7 +20,7 @@ def page_links(root, page_url: str, urls: SiteUrls, languages: Iterable[str] | N
     """The page's links worth fetching (articles, listing pages, pages the site config names;
     crawl URLs in scope for ``languages``, once per canonical key, in page order) and the crawl
     URL of its rel=canonical link when that names a page of the site."""
-    base = _base_url(root, page_url)
+    base = document_base(root, page_url)
     links = _followed_links(root, page_url, base, urls, languages)
     for _language, href in hreflang_alternates(root, base):  # the same article in another language
         url = urls.to_crawl_url(href)
@@ -46,7 +46,7 @@ def hreflang_alternates(root, base: str) -> list[tuple[str, str]]:
     return alternates
 
 
-def _base_url(root, page_url: str) -> str:
+def document_base(root, page_url: str) -> str:
     """What the page's relative links are joined with: its <base href>, else its URL."""
     for base in root.xpath(_BASE_XPATH)[:1]:
         href = base.get("href").strip()

@@ -65,6 +65,7 @@ class PageReading:
     links: tuple[str, ...] = ()  # crawl URLs to follow (see links.page_links)
     canonical: str | None = None  # crawl URL of its rel=canonical link
     article: Article | None = None
+    requisites: tuple[str, ...] = ()  # images, stylesheets, scripts... it needs (see requisites.html_requisites)
 
 
 def extractor_info() -> dict:

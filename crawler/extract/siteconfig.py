@@ -104,6 +104,8 @@ class SiteConfig:
     source_aliases: dict[str, tuple[str, ...]]
     # The origin the configuration names; differs from `origin` when crawling a mirror.
     site_origin: str = ""
+    # Other hosts whose page requisites (images, stylesheets, fonts) are archived: image CDNs.
+    requisite_hosts: tuple[str, ...] = ()
 
     def with_origin(self, base_url: str) -> SiteConfig:
         """The same site served from another origin (a mirror or a test server)."""
@@ -119,7 +121,7 @@ class SiteConfig:
 _TOP_KEYS = {
     "name", "title", "origin", "origin_aliases", "languages", "article_url_pattern",
     "listing_url_pattern", "pagination_param", "follow_url_patterns", "sitemaps", "deny_paths", "tracking_params",
-    "politeness", "warc", "extract", "sources_file", "revisit",
+    "politeness", "warc", "extract", "sources_file", "requisite_hosts", "revisit",
 }
 _SELECTOR_KINDS = {"title", "date", "body", "author", "categories", "tags"}
 
@@ -237,6 +239,7 @@ class _SiteParser:
             revisit=self.revisit_rules(),
             source_aliases=load_source_aliases(sources_path),
             site_origin=origin,
+            requisite_hosts=self.hosts("requisite_hosts"),
         )
 
     def required(self, key: str) -> Any:
@@ -274,6 +277,14 @@ class _SiteParser:
             if not item.startswith("/"):
                 raise self.error(f"{key}[{i}]", f"{item!r} must be a path starting with '/'")
         return items
+
+    def hosts(self, key: str) -> tuple[str, ...]:
+        items = self.str_list(key, [])
+        for i, item in enumerate(items):
+            if not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", item):
+                raise self.error(f"{key}[{i}]", f"{item!r} must be a lowercase host name such as cdn.example.org "
+                                 "(no scheme, port or path)")
+        return tuple(items)
 
     def regex(self, key: str, required: bool = False, value: Any = None) -> re.Pattern[str] | None:
         if value is None:

@@ -127,6 +127,27 @@ class SiteUrls:
         return article_id_of_key(self.canonical_key(url))
 
     # --- scope and classification ---------------------------------------------
+    def requisite_url(self, url: str, base: str | None = None) -> str | None:
+        """Absolute URL of a page requisite (image, stylesheet, script, font) worth archiving, or None.
+
+        In scope: the site itself (rewritten to the crawl origin, as links are) and the hosts the
+        site's ``requisite_hosts`` name (image CDNs), kept as they are. Denied paths do not apply:
+        they name pages the crawl never visits; robots.txt decides which requisites are fetched.
+        """
+        own = self.to_crawl_url(url, base)
+        if own is not None or not self.site.requisite_hosts:
+            return own
+        return _requisite_host_url(frozenset(self.site.requisite_hosts), base, url.strip())
+
+    def in_requisite_scope(self, url: str) -> bool:
+        """On the crawl origin or on one of the site's requisite hosts (http or https)."""
+        try:
+            parts = urlsplit(url)
+            return parts.scheme in ("http", "https") and (
+                _origin_of(parts) == self.crawl_origin or (parts.hostname or "") in self.site.requisite_hosts)
+        except ValueError:
+            return False
+
     def language_of(self, url: str) -> str | None:
         path = _REPEATED_SLASHES.sub("/", urlsplit(url).path or "/")
         if not path.endswith("/"):
@@ -253,6 +274,17 @@ def _crawl_url(crawl_origin: str, own_origins: frozenset[str], base: str | None,
     if parts.scheme not in ("http", "https") or not _is_own(own_origins, url):
         return None
     return urlunsplit((*urlsplit(crawl_origin)[:2], parts.path or "/", parts.query, ""))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _requisite_host_url(hosts: frozenset[str], base: str | None, url: str) -> str | None:
+    try:
+        parts = urlsplit(urljoin(base, url) if base is not None else url)
+        if parts.scheme not in ("http", "https") or (parts.hostname or "") not in hosts:
+            return None
+    except ValueError:
+        return None
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
 
 
 @lru_cache(maxsize=_CACHE_SIZE)

@@ -23,6 +23,13 @@ the most overdue first), so an article no listing page of this run shows is chec
 Pages that failed in an earlier run are retried.
 A sitemap whose bytes are those a finished run read, in the same scope, is not read again:
 that run requested or checked each of its entries (``full`` reads it).
+
+Page requisites: each HTML page's images, stylesheets, scripts, icons and fonts (and the
+``url()``s of those stylesheets) on the site's hosts, or on its ``requisite_hosts``, are fetched
+once per run, after the pages waiting (a lower priority), whatever number of pages name them;
+one the archive holds is asked for conditionally. robots.txt applies to them unless
+REQUISITES_IGNORE_ROBOTSTXT is on; REQUISITE_MAXSIZE bounds each. They are archived, never read
+as pages.
 """
 
 from __future__ import annotations
@@ -46,13 +53,14 @@ from crawler.extract.record import Capture, article_record
 from crawler.extract.candidates import extraction_skip_reason
 from crawler.extract.feeds import announced_feeds, feed_entries, looks_like_feed
 from crawler.extract.links import page_links
+from crawler.extract.requisites import css_requisites, html_requisites
 from crawler.extract.siteconfig import SiteConfig, load_site_config
 from crawler.extract.urls import SiteUrls, article_id_of_key
 
 from ..extensions import archive_dir, archive_state
 from ..extraction import ExtractionPool
 from ..handlers import CAPTURE_STARTED
-from ..middlewares import PAGE_KIND, PAYLOAD_UNCHANGED, REVISIT, WARC_META, header_pairs
+from ..middlewares import PAGE_KIND, PAYLOAD_UNCHANGED, REQUISITE, REVISIT, WARC_META, header_pairs
 from ..options import parse_duration, parse_flag
 
 logger = logging.getLogger(__name__)
@@ -102,6 +110,7 @@ class NewsSiteSpider(scrapy.Spider):
         self.canonical_seen: set[str] = set()  # pages fetched, and the pages their rel=canonical names
         self.requested: dict[str, bool] = {}  # pages requested through _page_request -> new to the archive
         self.listed: set[str] = set()  # articles linked from the listing pages seen so far in this run
+        self.requisites_requested: set[str] = set()  # images, stylesheets... asked for in this run
         self._sitemap_backlog: deque[tuple[str, str | None]] = deque()  # (crawl URL, lastmod), see parse_sitemap
         self._sitemaps_read: dict[str, str] = {}  # sitemap key -> mark, recorded when the run finishes
         self._robots_digest: str | None = None  # of the robots.txt the run obeys (see robots_parsed)
@@ -155,6 +164,11 @@ class NewsSiteSpider(scrapy.Spider):
             for path in self.site.languages[code].feeds:
                 yield self._sitemap_request(self.site.origin + path)
         for page in self.archive_state.failed_pages() if self.archive_state else ():
+            if page.kind == REQUISITE:
+                self.crawler.stats.inc_value("incremental/retry_failed")
+                for request in self._requisite_requests([self.urls.requisite_url(page.url)]):
+                    yield request
+                continue
             url = self.urls.to_crawl_url(page.url)
             if url and self.urls.in_scope(url, self.languages):
                 self.crawler.stats.inc_value("incremental/retry_failed")
@@ -361,12 +375,35 @@ class NewsSiteSpider(scrapy.Spider):
     def _conditional_request(self, url: str, known) -> Request:
         """A request for a page the archive holds, with its stored validators (a 304 if unchanged)."""
         self.requested[self._key(url)] = False
-        headers = {}
-        if known.etag:
-            headers["If-None-Match"] = known.etag
-        if known.last_modified:
-            headers["If-Modified-Since"] = known.last_modified
-        return Request(url, callback=self.parse_page, headers=headers)
+        return Request(url, callback=self.parse_page, headers=_conditional_headers(known))
+
+    def _requisite_requests(self, urls):
+        """Requests for the requisites (crawl URLs) not yet asked for in this run: each once,
+        however many pages name it; conditional when the archive holds it."""
+        settings = self.crawler.settings
+        for url in urls:
+            key = self._key(url) if url else None
+            if key is None or key in self.requisites_requested:
+                continue
+            self.requisites_requested.add(key)
+            meta = {PAGE_KIND: REQUISITE, "download_maxsize": settings.getint("REQUISITE_MAXSIZE")}
+            if settings.getbool("REQUISITES_IGNORE_ROBOTSTXT"):
+                meta["dont_obey_robotstxt"] = True
+            if not self.urls.is_own(url):  # on one of the site's requisite_hosts
+                meta["allow_offsite"] = True
+            known = self._archived(key)
+            self.crawler.stats.inc_value("requisites/requested")
+            yield Request(url, callback=self.parse_requisite, meta=meta, priority=settings.getint("REQUISITE_PRIORITY"),
+                          headers=_conditional_headers(known) if known is not None else None)
+
+    def parse_requisite(self, response):
+        """A requisite is archived (by the WARC middleware) and never read as a page; the
+        ``url()``s and ``@import``s of a stylesheet are requisites too."""
+        content_type = (response.headers.get(b"Content-Type") or b"").split(b";")[0].strip().lower()
+        if content_type != b"text/css" and not response.url.split("?")[0].lower().endswith(".css"):
+            return
+        text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
+        yield from self._requisite_requests(css_requisites(text, response.url, self.urls))
 
     def _key(self, url: str) -> str:
         """The page's canonical key, interned: a long crawl holds tens of thousands of them in
@@ -392,6 +429,8 @@ class NewsSiteSpider(scrapy.Spider):
             links = self._unseen(*page_links(response.selector.root, response.url, self.urls, self.languages))
             for request in self._follow_listing(response, links):
                 yield request
+            for request in self._requisite_requests(html_requisites(response.selector.root, response.url, self.urls)):
+                yield request
             if self._is_start_page(response.url):
                 for request in self._announced_feeds(response):
                     yield request
@@ -403,6 +442,8 @@ class NewsSiteSpider(scrapy.Spider):
         if reading is None:
             return
         for request in self._follow_links(self._unseen(reading.links, reading.canonical)):
+            yield request
+        for request in self._requisite_requests(reading.requisites):
             yield request
         if unchanged:
             self.crawler.stats.inc_value("articles/unchanged_payload")
@@ -497,6 +538,16 @@ class NewsSiteSpider(scrapy.Spider):
         if reason == "finished" and self.archive_state is not None:
             self.archive_state.listing_walk_completed()
             self.archive_state.sitemaps_read(self._sitemaps_read)
+
+def _conditional_headers(known) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since from the validators of the archived copy."""
+    headers = {}
+    if known.etag:
+        headers["If-None-Match"] = known.etag
+    if known.last_modified:
+        headers["If-Modified-Since"] = known.last_modified
+    return headers
+
 
 def _parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -39,7 +39,7 @@ def real_arabic_article() -> dict:
         id=REAL_AR_ID, language="ar", slug=REAL_AR_SLUG, layout="modern", title=title,
         published="2020-07-22", published_raw=printed,
         paragraphs=[b for b in blocks if b != NBSP], body_markup="blocks", blocks=blocks,
-        source_html=source_line, source={"name": "TASS", "raw": "تاس"}, in_sitemap=True,
+        source_html=source_line, source={"name": "TASS", "raw": "تاس"}, in_sitemap=True, picture=True,
     )
 
 

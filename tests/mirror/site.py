@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta, timezone
 from email.utils import format_datetime
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from . import requisites as req
 from .chrome import GROUP_NAME, MODERN, SECTION, SWITCHER, TABLE, chrome_strings
 
 REAL_ORIGIN = "https://russia-islworld.ru"
@@ -65,6 +66,7 @@ class Article:
     caption: str | None = None
     photo_credit: str | None = None
     image_position: str = "top"  # top | inline
+    picture: bool = False  # modern layout: a picture even without caption or credit
     author: str | None = None
     tags: list[str] = field(default_factory=list)
     charset: str = "utf-8"
@@ -232,6 +234,26 @@ class MirrorSite:
         homes = [SECTION[lang]["home"] for lang in SECTION]
         return homes + list(self.static_pages)
 
+    def requisite_paths(self, languages=None) -> set[str]:
+        """The requisites robots.txt allows that the pages of ``languages`` (default: all) name,
+        those named by the stylesheet included: paths with their query, as requested."""
+        languages = tuple(languages or SECTION)
+        paths = {req.STYLESHEET, req.SCRIPT, req.ICON, *req.STYLESHEET_REFERENCES}
+        paths.update(f"/upload/logo_{language}.png" for language in languages)  # the modern header's logo
+        for article in self._articles:
+            if article.language not in languages:
+                continue
+            if article.layout == "table":
+                paths.add(f"/images/top_{article.language}.gif")
+                if article.caption or article.photo_credit:
+                    paths.add(f"/upload/old/{article.id}.jpg")
+            elif article.caption or article.photo_credit or article.picture:
+                paths.update(self.picture_paths(article))
+        return paths
+
+    # Requisites the pages name under /bitrix/, which robots.txt disallows.
+    DISALLOWED_REQUISITES = (req.DISALLOWED_STYLESHEET, req.DISALLOWED_SCRIPT, req.DISALLOWED_PIXEL, req.DISALLOWED_FONT)
+
     def listing_paths(self, language: str) -> list[str]:
         """Every page of a language's listing, as the pagination links name them."""
         news = SECTION[language]["news"]
@@ -361,6 +383,10 @@ class MirrorSite:
             location = base + self.redirects[raw_path]
             body = f'<html><body>Moved: <a href="{esc(location)}">{esc(location)}</a></body></html>'.encode()
             return Page(301, "Moved Permanently", body, "text/html; charset=UTF-8", [("Location", location)])
+        requisite = req.requisite(raw_path)
+        if requisite is not None:
+            body, content_type, compressible = requisite
+            return Page(200, "OK", body, content_type, last_modified=req.MODIFIED, compressible=compressible)
         alias = self._alias_target(raw_path, parts.query)
         if alias is not None:
             return self._article_page(alias, base, canonical=True)
@@ -433,8 +459,11 @@ class MirrorSite:
         return (
             f"<!DOCTYPE html>\n<html{lang}{direction}>\n<head>\n{meta}\n"
             f"<title>{esc(title)}</title>{desc}{link}\n"
-            f'<link href="/bitrix/templates/rusislam/template_styles.css?1589112345" rel="stylesheet">\n'
-            f'<script src="/bitrix/js/main/core/core.js?1589112345"></script>\n</head>\n'
+            f'<link href="{req.DISALLOWED_STYLESHEET}" rel="stylesheet">\n'
+            f'<link href="{req.STYLESHEET}" type="text/css" rel="stylesheet">\n'
+            f'<link rel="shortcut icon" href="{req.ICON}" type="image/png">\n'
+            f'<script src="{req.DISALLOWED_SCRIPT}"></script>\n'
+            f'<script src="{req.SCRIPT}"></script>\n</head>\n'
         )
 
     def _switcher(self, language: str) -> str:
@@ -471,7 +500,8 @@ class MirrorSite:
             '<div class="footer__links"><a href="mailto:info@russia-islworld.ru">info@russia-islworld.ru</a> '
             '<a href="https://t.me/rusislworld" target="_blank">t.me/rusislworld</a> '
             '<a href="/bitrix/rk.php?id=4&amp;goto=https%3A%2F%2Ftass.ru">tass.ru</a></div>\n'
-            '</footer>\n<script>BX.ready(function(){BX.message({"SITE_ID":"s1"});});</script>\n'
+            f'</footer>\n<img src="{req.DISALLOWED_PIXEL}" width="1" height="1" alt="">\n'
+            '<script>BX.ready(function(){BX.message({"SITE_ID":"s1"});});</script>\n'
         )
 
     def _sidebar_modern(self, article: Article | None, language: str, base: str) -> str:
@@ -487,12 +517,21 @@ class MirrorSite:
                 f'{esc(c["latest"])}</h3>\n{items}</div></aside>\n')
 
     def _figure_modern(self, article: Article) -> str:
-        if not article.caption and not article.photo_credit:
+        if not article.caption and not article.photo_credit and not article.picture:
             return ""
         credit = f' <span class="news-detail__credit">{esc(article.photo_credit)}</span>' if article.photo_credit else ""
-        return (f'<figure class="news-detail__picture"><img src="/upload/iblock/{article.id % 997:03d}/'
-                f'{article.id}.jpg" alt="{esc(article.title)}" width="700" height="420">'
-                f"<figcaption>{esc(article.caption or '')}{credit}</figcaption></figure>\n")
+        caption = f"<figcaption>{esc(article.caption or '')}{credit}</figcaption>" if article.caption or credit else ""
+        image, wide, double = self.picture_paths(article)
+        return (f'<figure class="news-detail__picture"><picture><source media="(min-width: 2400px)" srcset="{wide}">'
+                f'<img src="{image}" srcset="{image} 1x, {double} 2x" alt="{esc(article.title)}" width="700" '
+                f'height="420"></picture>{caption}</figure>\n')
+
+    @staticmethod
+    def picture_paths(article: Article) -> tuple[str, str, str]:
+        """The modern layout's article picture: the image, its wide-screen source, its 2x version."""
+        folder = f"{article.id % 997:03d}"
+        return (f"/upload/iblock/{folder}/{article.id}.jpg", f"/upload/resize_cache/iblock/{folder}/1920_1080_1/"
+                f"{article.id}.jpg", f"/upload/resize_cache/iblock/{folder}/1400_840_1/{article.id}.jpg")
 
     def _related_html(self, article: Article, base: str, label: str) -> str:
         links = self._related_links(article)
