@@ -39,6 +39,7 @@ import logging
 import sys
 from collections import deque
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -187,7 +188,7 @@ class NewsSiteSpider(scrapy.Spider):
             return
         in_scope = (page for page in state.revisit_candidates(article_id_of_key)
                     if (url := self.urls.to_crawl_url(page.url)) and self.urls.in_scope(url, self.languages)
-                    and not self.urls.is_listing(url))
+                    and not self.urls.is_listing(url) and urlsplit(url).path != "/robots.txt")
         budget = self.crawler.settings.getint("REVISIT_MAX_REQUESTS")
         plan = plan_revisits(in_scope, self.revisit_policy, self.started, budget)
         stats = self.crawler.stats
