@@ -216,7 +216,7 @@ def read_record(warc_dir: str | os.PathLike, pointer_or_dict: WarcPointer | Mapp
     return stored
 
 
-def _warc_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> Iterator[Path]:
+def warc_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> Iterator[Path]:
     """Files named directly, plus the finished WARC files of named directories (sorted)."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -238,7 +238,7 @@ def iter_responses(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> It
     One record's payload is in memory at a time. A file that turns out damaged is reported in the
     log and the rest of it skipped; the following files are still read.
     """
-    for path in _warc_files(paths):
+    for path in warc_files(paths):
         file_name = path.name[: -len(OPEN_SUFFIX)] if path.name.endswith(OPEN_SUFFIX) else path.name
         try:
             with open(path, "rb") as stream:

@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 LOCK_FILE_NAME = ".lock"
+# Set by a parent that holds the lock and passes its descriptor to the crawl (see RunLock.adopt).
+LOCK_FD_ENV = "RUSISLAM_ARCHIVE_LOCK_FD"
 
 
 class ArchiveLocked(RuntimeError):
@@ -67,6 +69,27 @@ class RunLock:
         os.pwrite(fd, f"pid {os.getpid()} started {started}\n".encode("ascii"), 0)
         self._fd = fd
         return self
+
+    def adopt(self, fd: int) -> bool:
+        """Use a descriptor of this lock file inherited from a parent that holds the lock.
+
+        ``rusislam-archive run`` locks the archive and passes the descriptor to its crawl (the
+        environment variable ``LOCK_FD_ENV``): the crawl then holds the same lock instead of failing
+        to take it again. Returns False (and keeps nothing) when ``fd`` is not this archive's lock
+        file or does not hold the lock.
+        """
+        if self._fd is not None:
+            raise RuntimeError(f"{self.path}: already held by this object")
+        try:
+            inherited, ours = os.fstat(fd), os.stat(self.path)
+            if (inherited.st_dev, inherited.st_ino) != (ours.st_dev, ours.st_ino):
+                return False
+            # Same open file description as the holder's: succeeds at once if it is the one holding it.
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        self._fd = fd
+        return True
 
     def annotate(self, note: str) -> None:
         """Add to the holder line, e.g. the pid of a child that shares the lock."""

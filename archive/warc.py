@@ -720,6 +720,9 @@ def recover_open_files(directory: str | os.PathLike) -> list[str]:
     """Recover every ``*.warc.gz.open`` of a directory (skipping, with a warning, live ones)."""
     recovered = []
     for open_path in sorted(Path(directory).glob(f"*{WARC_SUFFIX}{OPEN_SUFFIX}")):
+        if not open_path.is_file():  # a directory of that name must not block every later run
+            log.warning("skipping recovery: %s is not a regular file; move it out of the way", open_path)
+            continue
         try:
             final = recover_open_file(open_path)
         except (RuntimeError, FileExistsError) as error:

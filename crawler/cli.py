@@ -16,7 +16,9 @@ from typing import Sequence
 from archive.state import StateError
 
 from . import commands
-from .commands import EXIT_CODES, EXIT_FAILED, EXIT_USAGE, ArchiveCommand, CommandError, UsageError
+from archive import __version__
+
+from .commands import EXIT_CODES, EXIT_FAILED, EXIT_OK, EXIT_USAGE, ArchiveCommand, CommandError, UsageError
 
 PROG = "rusislam-archive"
 
@@ -47,7 +49,8 @@ def build_parser(available: dict[str, ArchiveCommand]) -> argparse.ArgumentParse
         epilog=_exit_code_table(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, command in available.items():
         subparser = subparsers.add_parser(
             name, help=command.help, description=command.description or command.help,
@@ -80,15 +83,16 @@ def _log_warnings_to_stderr() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    _log_warnings_to_stderr()
     argv = list(sys.argv[1:] if argv is None else argv)
     available = load_commands()
     parser = build_parser(available)
     if not argv:
         parser.print_help()
-        return EXIT_USAGE
+        return EXIT_OK
     args = parser.parse_args(argv)
     command = available[args.command]
+    if command.warnings_to_stderr:
+        _log_warnings_to_stderr()
     try:
         return command.run(args)
     except UsageError as error:

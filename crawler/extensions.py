@@ -1,5 +1,5 @@
-"""Extensions: the archive's state store for the crawl, the crawl's run summary, and start-up
-objects kept out of the garbage collector's walks."""
+"""Extensions: the archive's lock and crash recovery, its state store for the crawl, the crawl's run
+summary, and start-up objects kept out of the garbage collector's walks."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
+from archive.recovery import recover_leftovers
+from archive.runlock import LOCK_FD_ENV, RunLock
 from archive.state import StateStore
 
 logger = logging.getLogger(__name__)
@@ -22,6 +24,40 @@ logger = logging.getLogger(__name__)
 def archive_dir(settings) -> Path:
     """ARCHIVE_DIR: everything a crawl writes goes below it."""
     return Path(settings.get("ARCHIVE_DIR") or "archive-data")
+
+
+class ArchiveLockExtension:
+    """One crawl at a time per archive, and a killed crawl's leftovers finished before anything is written.
+
+    Built first (lowest EXTENSIONS order), when the crawler applies its settings, before the state
+    store, the WARC writer and the JSON lines writer open anything: it takes ``ARCHIVE_DIR/.lock``
+    (or adopts the one ``rusislam-archive run`` holds and passes down, see ``RunLock.adopt``), then
+    recovers ``*.warc.gz.open`` files of dead writers, cuts a partial last JSON line and reconciles
+    the state store (``archive.recovery``). So a plain ``scrapy crawl`` is as safe as ``run``.
+    A lock held by another live crawl raises ``ArchiveLocked``: this crawl does not start.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        directory = archive_dir(crawler.settings)
+        self.lock = RunLock(directory)
+        inherited = os.environ.get(LOCK_FD_ENV, "")
+        if not (inherited.isdigit() and self.lock.adopt(int(inherited))):
+            self.lock.acquire()
+        self.recovered = recover_leftovers(directory)
+        crawler.signals.connect(self.engine_started, signal=signals.engine_started)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def engine_started(self):
+        # Connected now, after every other component's engine_stopped handler (the state store's
+        # close among them): the lock is released last.
+        self.crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
+
+    def engine_stopped(self):
+        self.lock.release()
 
 
 class ArchiveStateExtension:

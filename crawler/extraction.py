@@ -70,6 +70,7 @@ class ExtractionPool:
         self.site = site
         self.executor: ProcessPoolExecutor | None = None
         if workers > 0 and _asyncio_loop_running():
+            _start_resource_tracker_quietly()
             # "spawn": a fresh interpreter, not a fork of the process running the reactor.
             self.executor = ProcessPoolExecutor(
                 workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(site,)
@@ -92,6 +93,25 @@ class ExtractionPool:
         if self.executor is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)
             self.executor = None
+
+
+def _start_resource_tracker_quietly() -> None:
+    """Start multiprocessing's resource tracker with its stderr on /dev/null.
+
+    After a ``kill -9`` of the crawl the tracker removes the pool's semaphores, as it should, and
+    then warns about "leaked semaphore objects" on the stderr it inherited, which cron would mail
+    after every killed run. The clean-up is kept, the warning dropped. (Started once per process.)
+    """
+    from multiprocessing import resource_tracker
+
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        resource_tracker.ensure_running()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _asyncio_loop_running() -> bool:

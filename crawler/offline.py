@@ -45,10 +45,10 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator
 from urllib.parse import urlsplit
 
-from archive.jsonl import JsonLinesWriter, encode_line, extend_line
+from archive.jsonl import encode_line, extend_line
 from archive.reader import MAX_DECODED_SIZE, StoredRecord, WarcReadError, decode_content, iter_responses
 from archive.warc import WarcPointer
 from crawler.extraction import exit_with_parent
@@ -367,13 +367,11 @@ def iter_article_lines(warc_paths: Iterable[str | os.PathLike], site: str | Site
         summary.duplicates, summary.unchanged = versions.duplicates, versions.unchanged
 
 
-def extract_to_jsonl(warc_paths: Iterable[str | os.PathLike], output: str | os.PathLike,
+def extract_to_jsonl(warc_paths: Iterable[str | os.PathLike], output: BinaryIO,
                      site: str | SiteConfig = DEFAULT_SITE, *, base_url: str | None = None, jobs: int = 1,
                      max_size: int = EXTRACT_MAXSIZE) -> ExtractionSummary:
-    """Write the article records of the WARC files to ``output`` (JSON Lines, whole lines)."""
+    """Write the article records of the WARC files to the binary stream ``output`` (JSON Lines)."""
     summary = ExtractionSummary()
-    with JsonLinesWriter(output) as writer:
-        for line in iter_article_lines(warc_paths, site, base_url=base_url, jobs=jobs, max_size=max_size,
-                                       summary=summary):
-            writer.write_line(line)
+    for line in iter_article_lines(warc_paths, site, base_url=base_url, jobs=jobs, max_size=max_size, summary=summary):
+        output.write(line)
     return summary

@@ -1,15 +1,16 @@
 """One archive run as cron starts it: lock, recover, crawl (resuming a killed crawl), index, summarise.
 
 Used by ``rusislam-archive run`` (and by anything else that runs a site's crawl the same way).
-Exit codes of a run (``sysexits`` where one fits, so cron mail says what happened):
+Exit codes: ``crawler.commands.EXIT_CODES`` (the crawl's own code is passed on: it has already
+said why on stderr, in one line). In short: 0 ok, 1 failed, 2 usage, 3 too many failed requests,
+4 stopped by a signal (the next run resumes), 69 site unreachable, 75 archive locked.
 
-    0   the run finished (crawl finish reason ``finished``)
-    1   the crawl failed: non-zero Scrapy exit, killed, or a finish reason other than ``finished``
-    2   usage error
-    75  EX_TEMPFAIL: another run holds the archive's lock; nothing was touched, try later
-
-The crawl runs as a child process (``python -m scrapy crawl``) so that a crash of the crawl cannot
-take the lock handling or the run summary with it.
+The crawl runs as a child process (``python -m crawler.cli crawl``) so that a crash of the crawl
+cannot take the lock handling or the run summary with it. The child shares the run's lock: it gets
+the descriptor (``RunLock.adopt``) and so keeps the archive locked even if this process dies.
+A SIGTERM, SIGINT or SIGHUP sent to this process is passed on to the crawl once (as SIGTERM or
+SIGINT: Scrapy stops gracefully); a second one is not passed on, so the crawl is never forced to stop
+uncleanly by the wrapper.
 """
 
 from __future__ import annotations
@@ -26,21 +27,18 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 from archive.cdxj import CdxjIndexError, update_index
-from archive.jsonl import JsonLinesError, read_jsonl, repair_jsonl
-from archive.latest import article_files
-from archive.runlock import ArchiveLocked, RunLock
-from archive.state import StateStore, state_path
-from archive.warc import recover_open_files
+from archive.recovery import recover_leftovers
+from archive.runlock import LOCK_FD_ENV, ArchiveLocked, RunLock
+from crawler.commands import EXIT_CODES, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_STOPPED
 
 log = logging.getLogger(__name__)
 _OUR_LOGGERS = ("archive", "crawler")
 
-EXIT_OK = 0
-EXIT_CRAWL_FAILED = 1
-EXIT_LOCKED = 75  # EX_TEMPFAIL
+# Codes with which the crawl exits after printing its own line.
+_REPORTED_BY_THE_CRAWL = frozenset(EXIT_CODES) - {EXIT_OK}
 
 DEFAULT_ARCHIVE_DIR = "archive-data"
 DEFAULT_SPIDER = "rusislam"
@@ -120,8 +118,8 @@ class RunPaths:
 
 
 def crawl_command(options: CrawlOptions, paths: RunPaths, python: str = sys.executable) -> list[str]:
-    """The Scrapy command line of a run (absolute paths: the crawl runs in the project root)."""
-    command = [python, "-m", "scrapy", "crawl", options.spider]
+    """The crawl's command line (``rusislam-archive crawl``; absolute paths)."""
+    command = [python, "-m", "crawler.cli", "crawl", "--spider", options.spider]
     for name, value in options.spider_arguments():
         command += ["-a", f"{name}={value}"]
     managed = {
@@ -152,39 +150,6 @@ def crawl_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     if root is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     return env
-
-
-def recover_leftovers(archive_dir: Path) -> dict:
-    """Finish what a killed run left: ``*.warc.gz.open`` files, partial JSON lines, lost state.
-
-    Runs under the lock, before the crawl, so nothing else writes these files meanwhile.
-    """
-    report: dict = {"warc_files": [], "jsonl_bytes_removed": {}, "articles_reconciled": 0}
-    warc_dir = archive_dir / "warc"
-    if warc_dir.is_dir():
-        report["warc_files"] = [os.path.relpath(path, archive_dir) for path in recover_open_files(warc_dir)]
-    files = article_files(archive_dir)
-    for path in files:
-        removed = repair_jsonl(path)
-        if removed:
-            report["jsonl_bytes_removed"][os.path.relpath(path, archive_dir)] = removed
-    if state_path(archive_dir).exists():
-        with StateStore(state_path(archive_dir)) as store:
-            if store.previous_session_crashed:
-                report["articles_reconciled"] = store.reconcile_articles(_article_records(files))
-    for name in report["warc_files"]:
-        log.warning("recovered WARC file left open by a killed run: %s", name)
-    if report["articles_reconciled"]:
-        log.warning("state: restored %d article versions found in the JSON lines", report["articles_reconciled"])
-    return report
-
-
-def _article_records(files: list[Path]) -> Iterator[dict]:
-    for path in files:
-        try:
-            yield from (record for record in read_jsonl(path) if isinstance(record, dict))
-        except JsonLinesError as error:
-            log.warning("state reconciliation: rest of %s skipped: %s", path, error)
 
 
 def prepare_job_dir(job_dir: Path, options: CrawlOptions) -> bool:
@@ -263,20 +228,23 @@ def run_crawl(
     keep_fds: Sequence[int],
     on_start: Callable[[int], None] | None = None,
 ) -> int:
-    """Run the crawl and wait; SIGTERM/SIGINT/SIGHUP sent to this process are passed on once each.
+    """Run the crawl and wait; the first SIGTERM/SIGINT/SIGHUP sent to this process is passed on, once.
 
     The child gets its own session, so a terminal's Ctrl-C is not delivered twice (Scrapy takes
-    a second signal as "stop now, uncleanly"). A child killed by a signal returns -signum.
+    a second signal as "stop now, uncleanly"); later signals are not passed on either. SIGHUP,
+    which Scrapy does not handle, is passed on as SIGTERM. A child killed by a signal returns -signum.
     """
     child = subprocess.Popen(command, cwd=cwd, env=env, pass_fds=tuple(keep_fds), start_new_session=True)
     if on_start is not None:
         on_start(child.pid)
     forwarded = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
     previous = {signum: signal.getsignal(signum) for signum in forwarded}
+    passed_on: list[int] = []
 
     def forward(signum, _frame):
-        if child.poll() is None:
-            child.send_signal(signum)
+        if not passed_on and child.poll() is None:
+            passed_on.append(signum)
+            child.send_signal(signal.SIGTERM if signum == signal.SIGHUP else signum)
 
     in_main_thread = threading.current_thread() is threading.main_thread()
     try:
@@ -290,6 +258,23 @@ def run_crawl(
                 signal.signal(signum, handler)
         if child.poll() is None:  # only reached if wait() itself raised
             child.terminate()
+
+
+def run_exit(crawl_exit: int, reason: str | None) -> tuple[int, str | None]:
+    """The run's exit code from the crawl's, and the line to print when the crawl printed none."""
+    if crawl_exit == 0:
+        if reason == "shutdown":
+            return EXIT_STOPPED, "the crawl was stopped by a signal; the next run resumes"
+        return EXIT_OK, None
+    if crawl_exit in _REPORTED_BY_THE_CRAWL:
+        return crawl_exit, None  # the crawl has said why, in one line on stderr
+    if crawl_exit < 0:
+        try:
+            name = signal.Signals(-crawl_exit).name
+        except ValueError:
+            name = str(-crawl_exit)
+        return EXIT_FAILED, f"the crawl was killed by signal {name}; the next run resumes"
+    return EXIT_FAILED, f"the crawl failed (exit {crawl_exit}, finish reason {reason})"
 
 
 @dataclass
@@ -316,6 +301,8 @@ class _RunLog:
 
 def _update_index(archive_dir: Path) -> dict | None:
     """Keep the CDXJ index in step with the WARC files after every run (new files only)."""
+    if not (archive_dir / "warc").is_dir():
+        return None  # nothing archived yet (the crawl did not start): no index to keep
     try:
         update = update_index(archive_dir)
     except (OSError, CdxjIndexError) as error:
@@ -362,21 +349,20 @@ def run_archive(options: CrawlOptions, archive_dir: Path) -> int:
             log.info("crawl: %s", subprocess.list2cmdline(command))
             try:
                 crawl_exit = run_crawl(
-                    command, cwd=project_root(), env=crawl_environment(), keep_fds=[lock.fileno()],
+                    command, cwd=project_root(), env={**crawl_environment(), LOCK_FD_ENV: str(lock.fileno())},
                     # The crawl shares the lock: it keeps the archive locked even if this process dies.
-                    on_start=lambda pid: lock.annotate(f"crawl pid {pid}"),
+                    keep_fds=[lock.fileno()], on_start=lambda pid: lock.annotate(f"crawl pid {pid}"),
                 )
             except OSError as error:
                 log.error("could not start the crawl: %s", error)
                 crawl_exit = 127
             crawl = read_crawl_summary(paths, started)
             reason = (crawl or {}).get("finish_reason") or finish_reason_from_log(paths.log_file)
-            finished = crawl_exit == 0 and reason in ("finished", None)
-            if finished:
+            if crawl_exit == 0 and reason == "finished":
                 # A finished crawl's JOBDIR would make the next run skip every URL it has seen.
                 shutil.rmtree(paths.job_dir, ignore_errors=True)
             summary["index"] = _update_index(archive_dir)
-            exit_code = EXIT_OK if finished else EXIT_CRAWL_FAILED
+            exit_code, message = run_exit(crawl_exit, reason)
             ended = datetime.now(timezone.utc)
             summary.update(
                 finished=_utc(ended),
@@ -388,8 +374,10 @@ def run_archive(options: CrawlOptions, archive_dir: Path) -> int:
                 crawl=crawl,
             )
             _write_json_atomically(paths.summary_file, summary)
-            if exit_code != EXIT_OK:
-                log.error("crawl failed (exit %s, finish reason %s); log: %s", crawl_exit, reason, paths.log_file)
+            if message:
+                log.error("%s; log: %s", message, paths.log_file)
+            elif exit_code != EXIT_OK:
+                log.info("crawl ended with exit code %s (finish reason %s)", exit_code, reason)
             else:
                 log.info("run finished; summary: %s", paths.summary_file)
     return exit_code

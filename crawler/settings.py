@@ -8,12 +8,16 @@ overridable with `scrapy crawl SPIDER -s NAME=VALUE`.
 BOT_NAME = "rusislam_archive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+# `scrapy crawl` checks, reports and exits as `rusislam-archive crawl` does (crawler.commands.crawl).
+COMMANDS_MODULE = "crawler.scrapy_commands"
 
 # --- output -----------------------------------------------------------------------
 # Everything a crawl writes goes below ARCHIVE_DIR: warc/ (WARC files), articles/ (JSON lines).
 ARCHIVE_DIR = "archive-data"
 WARC_MAX_SIZE = 1_000_000_000  # bytes; a WARC file is closed and a new one begun past this size
 CRAWL_SUMMARY_FILE = None  # default: ARCHIVE_DIR/runs/{spider}-{start}.crawl.json
+# A crawl whose share of requests still failing after their retries is above this exits with code 3.
+CRAWL_MAX_FAILED_SHARE = 0.1
 
 # --- recurring runs ----------------------------------------------------------------
 # A listing's next page is fetched while its pages still show articles the archive
@@ -69,6 +73,8 @@ DOWNLOAD_HANDLERS = {
     "https": "crawler.handlers.ArchivingHTTPDownloadHandler",
 }
 DOWNLOADER_MIDDLEWARES = {
+    # Between the WARC capture (950) and retries (550): an unreachable host ends the crawl at once.
+    "crawler.outcome.SiteReachabilityMiddleware": 900,
     # First on the way out: nothing leaves the crawl origin and allowed paths, not even a redirect.
     "crawler.middlewares.SiteScopeMiddleware": 40,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -85,6 +91,8 @@ DOWNLOADER_MIDDLEWARES = {
 DUPEFILTER_CLASS = "crawler.fingerprint.RunDupeFilter"
 REQUEST_FINGERPRINTER_CLASS = "crawler.fingerprint.CanonicalRequestFingerprinter"
 EXTENSIONS = {
+    # First: the archive's lock and crash recovery, before anything below opens a file.
+    "crawler.extensions.ArchiveLockExtension": 50,
     "crawler.extensions.ArchiveStateExtension": 100,
     "crawler.extensions.CrawlSummaryExtension": 200,
     "crawler.extensions.GcFreezeExtension": 300,
@@ -97,4 +105,5 @@ ITEM_PIPELINES = {
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no control port (and no files) outside ARCHIVE_DIR
 LOG_LEVEL = "INFO"
+LOG_FORMATTER = "crawler.logformatter.ArchiveLogFormatter"  # items named, never dumped whole in the log
 FEED_EXPORT_ENCODING = "utf-8"

@@ -44,3 +44,31 @@ def copy_archive(crawl: CrawlResult, destination: Path) -> Path:
     for name in ("warc", "articles"):
         shutil.copytree(crawl.archive_dir / name, destination / name)
     return destination
+
+
+def leave_killed_crawl_leftovers(archive: Path, scratch: Path) -> tuple[Path, Path]:
+    """What ``kill -9`` leaves: a WARC file still ``.open`` (of a dead writer on another host, its last
+    record cut) and a JSON lines file ending in a partial line. Returns (the .open file, the lines file)."""
+    from datetime import datetime, timezone
+
+    from archive.jsonl import JsonLinesWriter
+    from archive.warc import HttpExchange, WarcArchiveWriter
+
+    writer = WarcArchiveWriter(scratch, "rusislam", hostname="h")
+    for n in range(2):
+        writer.write_exchange(HttpExchange(
+            url=f"http://127.0.0.1/{n}", method="GET", request_headers=[("Host", "127.0.0.1")], request_body=b"",
+            protocol="HTTP/1.1", status=200, reason="OK", response_headers=[("Content-Type", "text/html")],
+            body=b"<html>%d</html>" % n * 50, captured_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        ))
+    writer.close()
+    (finished,) = scratch.glob("*.warc.gz")
+    (archive / "warc").mkdir(parents=True)
+    left_open = archive / "warc" / "rusislam-20260101000000000-00000-deadhost-99999.warc.gz.open"
+    left_open.write_bytes(finished.read_bytes()[:-10])
+    lines = archive / "articles" / "rusislam-20260101T000000Z.jsonl"
+    with JsonLinesWriter(lines) as out:
+        out.write({"id": "a1", "version": 1, "content_sha1": "s1", "url": "http://x/1"})
+    with open(lines, "ab") as out:
+        out.write(b'{"id": "a2", "vers')
+    return left_open, lines

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -18,9 +19,8 @@ import pytest
 from crawler import runner
 from crawler.cli import main
 from crawler.runner import CrawlOptions, RunPaths, crawl_command
-from archive.jsonl import JsonLinesWriter
 from archive.state import StateStore, state_path
-from archive.warc import HttpExchange, WarcArchiveWriter
+from tests.archive_tools import leave_killed_crawl_leftovers
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,7 +37,7 @@ def test_crawl_command_carries_options_and_run_paths(tmp_path):
         spider_args=(("site", "other.yaml"),), settings=(("DOWNLOAD_DELAY", "0"), ("CLOSESPIDER_PAGECOUNT", "5")),
     )
     assert crawl_command(options, paths, python="/usr/bin/python3") == [
-        "/usr/bin/python3", "-m", "scrapy", "crawl", "rusislam",
+        "/usr/bin/python3", "-m", "crawler.cli", "crawl", "--spider", "rusislam",
         "-a", "languages=ar,en", "-a", "base_url=http://127.0.0.1:8765", "-a", "full=1", "-a", "revisit_after=30d",
         "-a", "site=other.yaml",
         "-s", f"ARCHIVE_DIR={archive}",
@@ -48,7 +48,7 @@ def test_crawl_command_carries_options_and_run_paths(tmp_path):
         "-s", "DOWNLOAD_DELAY=0", "-s", "CLOSESPIDER_PAGECOUNT=5",
     ]
     # Defaults: no spider arguments at all.
-    assert crawl_command(CrawlOptions(), paths, python="py")[:6] == ["py", "-m", "scrapy", "crawl", "rusislam", "-s"]
+    assert crawl_command(CrawlOptions(), paths, python="py")[:7] == ["py", "-m", "crawler.cli", "crawl", "--spider", "rusislam", "-s"]
 
 
 def test_run_paths_of_two_runs_in_one_second_differ(tmp_path):
@@ -91,7 +91,7 @@ def test_bad_run_options_exit_2_before_touching_the_archive(tmp_path, capsys, ar
 
 # -- run, with a stand-in for Scrapy ------------------------------------------------------------
 
-# Takes the place of `python -m scrapy crawl ...`: records how it was called, appends to the log,
+# Takes the place of `python -m crawler.cli crawl ...`: records how it was called, appends to the log,
 # writes the crawl summary it is told to write, and exits as FAKE_EXIT says.
 _FAKE_CRAWL = textwrap.dedent(
     """
@@ -143,7 +143,7 @@ def test_run_writes_summary_log_and_drops_finished_job(tmp_path, fake_crawl):
     archive = tmp_path / "arch"
     assert main(["run", str(archive), "--base-url", "http://127.0.0.1:1", "--languages", "ar, en", "-s", "DOWNLOAD_DELAY=0"]) == 0
     (call,) = fake_calls(archive)
-    assert call["argv"][:5] == ["scrapy", "crawl", "rusislam", "-a", "languages=ar,en"]
+    assert call["argv"][:6] == ["crawler.cli", "crawl", "--spider", "rusislam", "-a", "languages=ar,en"]
     assert f"ARCHIVE_DIR={archive}" in call["argv"] and "DOWNLOAD_DELAY=0" in call["argv"]
     assert call["cwd"] == str(PROJECT_ROOT) and call["settings_module"] == "crawler.settings"
     summary = only_summary(archive)
@@ -156,14 +156,16 @@ def test_run_writes_summary_log_and_drops_finished_job(tmp_path, fake_crawl):
     assert not (archive / "job").exists()  # a finished crawl's dupefilter must not stop the next run
 
 
-def test_interrupted_run_exits_1_and_the_next_one_resumes(tmp_path, fake_crawl, monkeypatch, capsys):
+def test_interrupted_run_exits_4_and_the_next_one_resumes(tmp_path, fake_crawl, monkeypatch, capsys):
     archive = tmp_path / "arch"
     monkeypatch.setenv("FAKE_REASON", "-")  # no summary file: the reason comes from Scrapy's stats in the log
-    assert main(["run", str(archive), "--full"]) == 1
-    assert "crawl failed (exit 0, finish reason shutdown)" in capsys.readouterr().err
+    assert main(["run", str(archive), "--full"]) == 4
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["rusislam-archive: ERROR: the crawl was stopped by a signal; the next run resumes; "
+                                f"log: {next((archive / 'logs').glob('*.log'))}"]
     assert (archive / "job" / "requests.seen").exists()
     summary = only_summary(archive)
-    assert (summary["exit_code"], summary["finish_reason"], summary["crawl"]) == (1, "shutdown", None)
+    assert (summary["exit_code"], summary["finish_reason"], summary["crawl"]) == (4, "shutdown", None)
 
     monkeypatch.setenv("FAKE_REASON", "finished")
     time.sleep(1.05)  # another run stamp
@@ -185,27 +187,8 @@ def test_job_of_a_run_with_other_arguments_is_not_resumed(tmp_path, fake_crawl, 
 
 def test_run_recovers_what_a_killed_run_left(tmp_path, fake_crawl):
     archive = tmp_path / "arch"
-    # An open WARC file of a dead writer on another host, cut in the middle of its last record.
-    scratch = tmp_path / "scratch"
-    writer = WarcArchiveWriter(scratch, "rusislam", hostname="h")
-    for n in range(2):
-        writer.write_exchange(HttpExchange(
-            url=f"http://127.0.0.1/{n}", method="GET", request_headers=[("Host", "127.0.0.1")], request_body=b"",
-            protocol="HTTP/1.1", status=200, reason="OK", response_headers=[("Content-Type", "text/html")],
-            body=b"<html>%d</html>" % n * 50, captured_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
-        ))
-    writer.close()
-    (finished,) = scratch.glob("*.warc.gz")
-    data = finished.read_bytes()
-    (archive / "warc").mkdir(parents=True)
-    left_open = archive / "warc" / "rusislam-20260101000000000-00000-deadhost-99999.warc.gz.open"
-    left_open.write_bytes(data[:-10])
-    # A JSON lines file ending in a partial line, and a state store whose session never closed.
-    lines = archive / "articles" / "rusislam-20260101T000000Z.jsonl"
-    with JsonLinesWriter(lines) as out:
-        out.write({"id": "a1", "version": 1, "content_sha1": "s1", "url": "http://x/1"})
-    with open(lines, "ab") as out:
-        out.write(b'{"id": "a2", "vers')
+    left_open, lines = leave_killed_crawl_leftovers(archive, tmp_path / "scratch")
+    # ... and a state store whose session never closed.
     store = StateStore(state_path(archive))
     store.commit()
     store._db.close()  # as if killed: no clean close
@@ -245,20 +228,32 @@ def test_second_run_exits_75_at_once_without_touching_the_archive(tmp_path):
         assert holder.stdout.readline().strip() == "locked"
         before = {p: p.stat().st_mtime_ns for p in archive.rglob("*")}
         lock_text = (archive / ".lock").read_text()
-        started = time.monotonic()
         second = subprocess.run(
             [sys.executable, "-m", "crawler.cli", "run", str(archive), "--base-url", "http://127.0.0.1:9"],
             capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=30,
         )
-        elapsed = time.monotonic() - started
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
-    assert second.returncode == 75, second.stderr
-    assert elapsed < 10
+    assert second.returncode == 75, second.stderr  # at once: no crawl started (no log, no file touched)
     assert f"pid {holder.pid} started" in second.stderr and "not starting" in second.stderr
     assert {p: p.stat().st_mtime_ns for p in archive.rglob("*")} == before
     assert (archive / ".lock").read_text() == lock_text
+
+
+def test_version_and_help(capsys):
+    from archive import __version__
+    from crawler.extract.record import EXTRACTOR_VERSION
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"rusislam-archive {__version__}\n"
+    assert EXTRACTOR_VERSION == __version__  # the articles' extractor field and the WARC warcinfo agree
+    assert main([]) == 0  # alone: help, not a usage error
+    shown = capsys.readouterr().out
+    assert shown.startswith("usage: rusislam-archive") and "crawl" in shown and "run" in shown
+    assert "69  the site could not be reached at all" in shown and "4   the crawl was stopped by a signal" in shown
 
 
 def test_installed_console_script_is_this_main():
@@ -318,3 +313,30 @@ def test_articles_prints_the_latest_version_of_each_article(tmp_path, capsys):
 def test_articles_of_a_missing_directory_is_an_error(tmp_path, capsys):
     assert main(["articles", str(tmp_path / "nope")]) == 2
     assert "no such archive directory" in capsys.readouterr().err
+
+
+def test_every_command_and_argument_has_help():
+    from crawler.cli import build_parser, load_commands
+
+    available = load_commands()
+    parser = build_parser(available)
+    (subparsers,) = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    assert {choice.dest for choice in subparsers._choices_actions} == set(available)
+    for choice in subparsers._choices_actions:
+        assert choice.help, f"{choice.dest}: no help"
+    for name, subparser in subparsers.choices.items():
+        for action in subparser._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest}: no help"
+
+
+def test_a_dropped_article_is_named_not_dumped():
+    from scrapy.exceptions import DropItem
+
+    from crawler.logformatter import ArchiveLogFormatter
+
+    item = {"id": "a1", "url": "http://x/1", "body": "نص المقال " * 500}
+    spider = type("Spider", (), {"crawler": type("Crawler", (), {"settings": {"DEFAULT_DROPITEM_LOG_LEVEL": "INFO"}})})
+    entry = ArchiveLogFormatter().dropped(item, DropItem("article a1 already written in this run (http://x/1)"),
+                                          None, spider)
+    text = entry["msg"] % entry["args"]
+    assert text == "Dropped: article a1 already written in this run (http://x/1)"

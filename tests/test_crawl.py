@@ -64,7 +64,7 @@ def test_crawl_succeeds_and_closes_files(crawl):
     assert not list((result.archive_dir / "warc").glob("*.open")), "a WARC file was left open"
     for path in result.warc_files:
         assert WARC_NAME.match(path.name), path.name
-    expected = {"warc", "articles", "runs", "state.sqlite3", "state.sqlite3-wal", "state.sqlite3-shm"}
+    expected = {".lock", "warc", "articles", "runs", "state.sqlite3", "state.sqlite3-wal", "state.sqlite3-shm"}
     assert {p.name for p in result.archive_dir.iterdir()} <= expected
 
 

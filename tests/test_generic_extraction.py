@@ -137,3 +137,38 @@ def test_an_old_table_layout_portal_page_reads_as_a_layout(tmp_path):
 ])
 def test_copyright_notices_of_any_owner_are_not_body_lines(line, boilerplate):
     assert RULES.is_boilerplate(line) is boilerplate
+
+
+def test_an_inline_link_inside_a_sentence_stays_whatever_its_class(minimal_site):
+    site = minimal_site("https://district.example")
+    sentence = ("The attack in the north-eastern state of <a class='searchLink' href='/search?q=Borno'>Borno</a> "
+                "killed 31 people, officials said on Monday after the last of the wounded was counted.")
+    html = page("<title>Headline</title>", "<h1>Headline</h1>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS[:2]) +
+                f"<p>{sentence}</p>" + "".join(f"<p>{p}</p>" for p in PARAGRAPHS[2:]) +
+                "<p>Share: <a class='share-link' href='https://facebook.example/'>Facebook</a> "
+                "<a class='share-link' href='https://twitter.example/'>Twitter</a></p>")
+    article = extract_article(html, "https://district.example/news/1", [], site)
+    assert article is not None
+    assert "north-eastern state of Borno killed 31 people" in article.body
+    assert "Facebook" not in article.body and "Twitter" not in article.body
+
+
+def test_a_dateline_paragraph_outside_div_paragraphs_is_the_lead(minimal_site, monkeypatch):
+    """Paragraphs as <div>s in a wrapper (the densest block is one of them), the first paragraph
+    outside the wrapper, a video label between: when precision drops that first paragraph it is
+    read back as the lead."""
+    import crawler.extract.body as body
+
+    precision = body.trafilatura_lines
+    monkeypatch.setattr(body, "trafilatura_lines",
+                        lambda root, url: [line for line in precision(root, url) if "Hong Kong" not in line])
+    first = ("Hong Kong (CNN Business) — Chinese stocks rallied on Wednesday as the country's biggest "
+             "technology companies reported better than expected earnings.")
+    html = page("<title>Chinese stocks rally - CNN</title>",
+                "<h1>Chinese stocks rally</h1><p>By Laura He</p><section><div class='l-container'>"
+                f"<div class='el__leafmedia'><p class='zn-body__paragraph'>{first}</p></div>"
+                "<div class='el__embedded'><span>JUST WATCHED</span><span>Why markets care</span></div>"
+                "<div class='zn-body__read-all'>" + "".join(f"<div class='zn-body__paragraph'>{p}</div>"
+                                                              for p in PARAGRAPHS) + "</div></div></section>")
+    article = extract_article(html, "https://district.example/news/1", [], minimal_site("https://district.example"))
+    assert article is not None and article.body.splitlines() == [first, *PARAGRAPHS]

@@ -193,7 +193,7 @@ def _crawl_processes(marker: str) -> list[int]:
                 cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             except OSError:
                 continue
-            if marker in cmdline and "scrapy" in cmdline:
+            if marker in cmdline and ("scrapy crawl" in cmdline or "crawler.cli crawl" in cmdline):
                 pids.append(int(entry.name))
     return pids
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import subprocess
 import sys
 import time
@@ -63,6 +64,18 @@ def test_jobs_2_give_the_same_records_in_the_same_order(mirror_crawl, serial_out
     assert main(["extract", *map(str, crawl.warc_files), "-o", str(output), "--jobs", "2"]) == 0
     _assert_same_records(list(read_jsonl(output)), _crawl_records(crawl))
     assert output.read_bytes() == serial_output.read_bytes()
+
+
+def test_dash_writes_to_stdout_and_counts_the_files_given(mirror_crawl, serial_output, tmp_path):
+    _, crawl = mirror_crawl
+    files = [str(path) for path in crawl.warc_files]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    shown = subprocess.run([sys.executable, "-m", "crawler.cli", "extract", *files, "-o", "-"], cwd=tmp_path,
+                           env=env, capture_output=True, timeout=300)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == serial_output.read_bytes()
+    assert not (tmp_path / "-").exists()
+    assert f"in {len(files)} WARC file(s)".encode() in shown.stderr
 
 
 def test_explicit_base_url_gives_the_same_records(mirror_crawl):

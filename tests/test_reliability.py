@@ -372,7 +372,7 @@ def test_no_file_outside_archive_dir_and_no_file_name_from_a_url(fault_crawl):
 
 
 # --- DNS failure ---------------------------------------------------------------------------------
-def test_dns_failure_is_retried_logged_counted_and_recovered_next_run(tmp_path):
+def test_dns_failure_fails_the_run_fast_logged_counted_and_recovered_next_run(tmp_path):
     archive = tmp_path / "archive"
     with MirrorServer() as mirror:
         port = urlsplit(mirror.base_url).port
@@ -380,14 +380,15 @@ def test_dns_failure_is_retried_logged_counted_and_recovered_next_run(tmp_path):
         settings = {"TWISTED_DNS_RESOLVER": "tests.fault_resolver.FaultResolver", "RETRY_TIMES": "1"}
         down = run_archive(archive, base, "--languages", "en", mirror=mirror,
                            settings={**settings, "FAULT_DNS_FAILING_HOSTS": "archive-mirror.test"})
-        assert down.returncode == 0, down.output[-3000:]
+        assert down.returncode == 69, down.output[-3000:]  # cron hears of the outage
         assert mirror.requests == [], "the failing host was reached"
         log = run_log(archive, 1)
-        assert f"No response for {base}/en/novosti/: CannotResolveHostError" in log
-        assert re.search(rf"Gave up retrying <GET {re.escape(base)}/en/novosti/> \(failed 2 times\)", log)
+        assert f"No response for {base}/robots.txt: CannotResolveHostError" in log
+        assert "Gave up retrying" not in log  # a host that does not resolve is not retried page by page
         crawl = run_summary(archive, 1)["crawl"]
         assert crawl is not None, "the run summary lacks the crawl's own summary"
-        assert crawl["errors"]["by_reason"]["CannotResolveHostError"] >= 2
+        assert crawl["finish_reason"] == "site_unreachable"
+        assert crawl["errors"]["by_reason"]["CannotResolveHostError"] >= 1
         up = run_archive(archive, base, "--languages", "en", mirror=mirror, settings=settings)
         assert up.returncode == 0, up.output[-3000:]
         assert len(jsonl_lines(archive)) == len(mirror.site.articles_in("en"))

@@ -6,7 +6,7 @@ Options shared by several commands (the archive directory, ``-o``/``--overwrite`
 once here, so every command reads them, checks them and reports their errors the same way.
 
 Exit codes shared by every command (``sysexits`` where one fits, so cron mail says what happened):
-see :data:`EXIT_CODES`; the crawl's own codes are in ``crawler.runner``.
+see :data:`EXIT_CODES` (the crawl's are decided by ``crawler.outcome``).
 """
 
 from __future__ import annotations
@@ -21,12 +21,20 @@ from typing import BinaryIO, Iterator
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_FAILED_REQUESTS = 3
+EXIT_STOPPED = 4
+EXIT_UNREACHABLE = 69  # EX_UNAVAILABLE
 EXIT_LOCKED = 75  # EX_TEMPFAIL
 
+# Shown by `rusislam-archive --help` and documented in the README; one table for every command.
 EXIT_CODES: dict[int, str] = {
-    EXIT_OK: "the command did its job",
-    EXIT_FAILED: "the command failed (the line on stderr says why)",
-    EXIT_USAGE: "bad arguments or configuration; nothing was done",
+    EXIT_OK: "the command did its job (a crawl: finished; nothing printed)",
+    EXIT_FAILED: "the command failed, or the crawl stopped early (the line on stderr says why)",
+    EXIT_USAGE: "bad arguments or configuration (unknown spider, argument, language, invalid site YAML); "
+                "nothing was created",
+    EXIT_FAILED_REQUESTS: "the crawl finished but more requests failed than CRAWL_MAX_FAILED_SHARE allows",
+    EXIT_STOPPED: "the crawl was stopped by a signal (SIGTERM, SIGINT, SIGHUP); the next run resumes",
+    EXIT_UNREACHABLE: "the site could not be reached at all (DNS, refused, timeouts, 5xx everywhere)",
     EXIT_LOCKED: "another run holds the archive's lock; nothing was touched, try later",
 }
 
@@ -55,6 +63,9 @@ class ArchiveCommand:
     help: str = ""
     description: str | None = None  # longer text for ``NAME --help``; ``help`` when None
     epilog: str | None = None
+    # Warnings of our loggers go to stderr (cron mails them); a command whose logging Scrapy
+    # configures (``crawl``: stderr or LOG_FILE) says False.
+    warnings_to_stderr: bool = True
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Declare the command's arguments (every one with a help text)."""

@@ -15,8 +15,8 @@ from crawler.runner import DEFAULT_SPIDER, MANAGED_SETTINGS, CrawlOptions
 
 from . import UsageError
 
-_SETTING_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
-_SPIDER_ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SETTING_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+SPIDER_ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SPIDER_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 _RESERVED_SPIDER_ARGS = {"languages", "base_url", "full", "revisit_after", "site"}
@@ -64,11 +64,11 @@ def crawl_options(args: argparse.Namespace) -> CrawlOptions:
             parse_duration(args.revisit_after, "--revisit-after")
         except ValueError as error:
             raise UsageError(str(error)) from None
-    settings = tuple(_name_value(text, "-s", _SETTING_NAME) for text in args.settings)
+    settings = tuple(name_value(text, "-s", SETTING_NAME) for text in args.settings)
     for name, _value in settings:
         if name in MANAGED_SETTINGS:
             raise UsageError(f"-s {name}: set by `run` itself (ARCHIVE_DIR is the positional argument)")
-    spider_args = tuple(_name_value(text, "-a", _SPIDER_ARG_NAME) for text in args.spider_args)
+    spider_args = tuple(name_value(text, "-a", SPIDER_ARG_NAME) for text in args.spider_args)
     for name, _value in spider_args:
         if name in _RESERVED_SPIDER_ARGS:
             raise UsageError(f"-a {name}: use the --{name.replace('_', '-')} option")
@@ -78,8 +78,9 @@ def crawl_options(args: argparse.Namespace) -> CrawlOptions:
     )
 
 
-def _name_value(text: str, flag: str, name_pattern: re.Pattern) -> tuple[str, str]:
+def name_value(text: str, flag: str, name_pattern: re.Pattern | str) -> tuple[str, str]:
+    """``NAME=VALUE`` of a ``-a``/``-s`` option as a pair; :class:`UsageError` when it is not one."""
     name, sep, value = text.partition("=")
-    if not sep or not name_pattern.match(name):
+    if not sep or not re.match(name_pattern, name):
         raise UsageError(f"{flag} {text!r}: expected NAME=VALUE")
     return name, value

@@ -8,15 +8,23 @@ from crawler.runner import DEFAULT_ARCHIVE_DIR, run_archive
 
 from . import ArchiveCommand, add_archive_dir
 from ._crawl_args import add_crawl_arguments, crawl_options
+from .crawl import check_crawl, project_settings, warn_unknown_settings
 
 
 class Command(ArchiveCommand):
     help = "update the archive: one locked, resumable crawl, for cron"
-    epilog = "exit codes: 0 ok, 1 crawl failed, 2 usage, 75 archive locked by another run"
+    description = ("Update ARCHIVE_DIR: take its lock, crawl (resuming a killed crawl), write the run's "
+                   "log and summary and bring the CDXJ index up to date. Silent when all went well.")
+    epilog = "exit codes: see `rusislam-archive --help`"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         add_archive_dir(parser, default=DEFAULT_ARCHIVE_DIR)
         add_crawl_arguments(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        return run_archive(crawl_options(args), args.archive_dir)
+        options = crawl_options(args)
+        # Checked here, before the lock, the log or anything else is created in ARCHIVE_DIR.
+        settings = project_settings(dict(options.settings))
+        warn_unknown_settings(dict(options.settings))
+        check_crawl(settings, options.spider, dict(options.spider_arguments()))
+        return run_archive(options, args.archive_dir)

@@ -16,7 +16,7 @@ from itertools import islice
 
 from lxml import etree
 
-from .boilerplate import PROSE_LINE_CHARS, LineRules, block_lines, element_text, is_attached
+from .boilerplate import PROSE_LINE_CHARS, LineRules, block_lines, element_text, is_attached, tag_name
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,16 @@ WRONG_BLOCK_RATIO = 2
 TEASER_PROSE_SHARE = 0.5
 # A paragraph ends a sentence (a teaser's or a video's title does not).
 _SENTENCE_END = re.compile(r"[.!?…:;؟۔。！？][\"'»”’)\]]*$")
+# Lines not found as such are searched inside the kept text, this many at most per comparison.
+MAX_LINE_SEARCHES = 200
+# A one-paragraph densest block gives way to its container (up to this many levels) when
+# precision kept this share of the container's text.
+CONTAINER_CLIMB_LEVELS = 2
+CONTAINER_COVERED_SHARE = 0.6
 # A lead is looked for before the body's container and up to this many wrappers around it.
 LEAD_CLIMB_LEVELS = 3
 LEAD_MAX_LINK_SHARE = 0.3
+LEAD_SKIP_LABELS = 2
 # trafilatura gives up on trees larger than this (bounded work on huge pages).
 MAX_TREE_SIZE = 60_000
 
@@ -144,6 +151,7 @@ def with_main_text(lines: list[str], main_block, rules: LineRules, title_element
     main = rules.filter(block_lines(main_block))
     if text_chars(lines) < MIN_BODY_CHARS:
         return main if text_chars(main) > text_chars(lines) else lines
+    main_block, main = _paragraphs_container(main_block, main, lines, rules)
     covered = _covered(main, lines)
     main_prose = sum(len(line) for line in main if len(line) >= PROSE_LINE_CHARS)
     shared = sum(len(line) for line, inside in zip(main, covered) if inside)
@@ -160,18 +168,37 @@ def with_main_text(lines: list[str], main_block, rules: LineRules, title_element
     return lines
 
 
+def _paragraphs_container(main_block, main: list[str], lines: list[str], rules: LineRules):
+    """The densest block is one paragraph when paragraphs are <div>s of their own: their
+    container (a wrapper or two up) is the reference, when precision kept most of its text."""
+    for _ in range(CONTAINER_CLIMB_LEVELS):
+        parent = main_block.getparent()
+        if len(main) > 1 or parent is None or tag_name(parent) in ("body", "html"):
+            break
+        around = rules.filter(block_lines(parent))
+        inside = sum(len(line) for line, kept in zip(around, _covered(around, lines)) if kept)
+        if inside < CONTAINER_COVERED_SHARE * text_chars(around):
+            break
+        main_block, main = parent, around
+    return main_block, main
+
+
 def _covered(lines: list[str], kept: list[str]) -> list[bool]:
     """For each of ``lines``: is its text among ``kept`` (the same line, or inside one when the
     two extractions broke lines differently)? Exact lines are looked up, the rest searched."""
     exact = set(kept)
     joined = None
     found = []
+    searches = 0
     for line in lines:
-        if line not in exact:
+        if line in exact:
+            found.append(True)
+        elif searches < MAX_LINE_SEARCHES:  # bounded work when two long extractions differ
+            searches += 1
             joined = " ".join(kept) if joined is None else joined
             found.append(line in joined)
         else:
-            found.append(True)
+            found.append(False)
     return found
 
 
@@ -204,14 +231,22 @@ def _put_back(lines: list[str], main: list[str], covered: list[bool]) -> list[st
     return merged
 
 
+def _is_aside_label(element, skipped: int) -> bool:
+    """Empty, or a short label between a lead and the body ("JUST WATCHED", a media credit):
+    passed over, up to LEAD_SKIP_LABELS of them."""
+    text = element_text(element)
+    return not text or (skipped < LEAD_SKIP_LABELS and len(text) < PROSE_LINE_CHARS)
+
+
 def lead_lines(main_block, rules: LineRules, title_element=None) -> list[str]:
     """The prose block printed right before the article's container (climbing a few wrappers
     that have nothing before them), when it is all long lines with few links and is not the
     title's block: a lead or standfirst laid out outside the body."""
     node, sibling = main_block, None
     for _ in range(LEAD_CLIMB_LEVELS):
-        sibling = node.getprevious()
-        while sibling is not None and (not isinstance(sibling.tag, str) or not element_text(sibling)):
+        sibling, skipped = node.getprevious(), 0
+        while sibling is not None and (not isinstance(sibling.tag, str) or _is_aside_label(sibling, skipped)):
+            skipped += isinstance(sibling.tag, str) and bool(element_text(sibling))
             sibling = sibling.getprevious()
         if sibling is not None:
             break

@@ -314,12 +314,16 @@ def _is_prose(element, link) -> bool:
 
 
 def _inside_sentence(element) -> bool:
-    """An inline element with words right before or after it on its line."""
+    """An inline element with words right before or after it, in a block of running text (not
+    "Share: <a class=share>Facebook</a>")."""
     if tag_name(element) in BLOCK_TAGS:
         return False
+    parent = element.getparent()
     previous = element.getprevious()
-    before = element.getparent().text if previous is None else previous.tail
-    return bool(_LETTERS.search(before or "") or _LETTERS.search(element.tail or ""))
+    before = parent.text if previous is None else previous.tail
+    if not (_LETTERS.search(before or "") or _LETTERS.search(element.tail or "")):
+        return False
+    return _own_text_chars(parent) >= PROSE_LINE_CHARS
 
 
 def _own_text_chars(element) -> int:

@@ -16,12 +16,19 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from archive import __version__
-
 EXTRACTOR_NAME = "rusislam-archive"
+
+
+def _installed_version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:  # a checkout on PYTHONPATH without any install
+        return "0+unknown"
+
+
 # The package's version (pyproject.toml; bump it when a change can alter extracted fields): records
-# name the version that made them, the same string as `rusislam-archive --version` and the WARC warcinfo.
-EXTRACTOR_VERSION = __version__
+# name the version that made them; archive.__version__ (--version, WARC warcinfo) reads the same metadata.
+EXTRACTOR_VERSION = _installed_version(EXTRACTOR_NAME)
 SCHEMA_PATH = Path(__file__).with_name("article.schema.json")
 
 
@@ -74,7 +81,7 @@ def extractor_info() -> dict:
 
 @lru_cache(maxsize=1)
 def _trafilatura_version() -> str:
-    return metadata.version("trafilatura")  # reads package metadata from disk: once per process
+    return _installed_version("trafilatura")  # reads package metadata from disk: once per process
 
 
 def article_record(article: Article, capture: Capture) -> dict:
