@@ -30,6 +30,8 @@ from typing import Iterable, Iterator
 from cdxj_indexer.main import CDXJIndexer
 from warcio.exceptions import ArchiveLoadFailed
 
+from archive.atomic import write_json_atomically
+
 log = logging.getLogger(__name__)
 
 INDEX_DIR_NAME = "indexes"
@@ -132,7 +134,7 @@ def update_index(archive_dir: str | os.PathLike, *, rebuild: bool = False) -> In
             os.replace(merged, index_path)
 
         known.update({name: sizes[name] for name in indexed})
-        _write_json_atomically(state_path, {"format": STATE_FORMAT, "files": dict(sorted(known.items()))})
+        write_json_atomically(state_path, {"format": STATE_FORMAT, "files": dict(sorted(known.items()))}, indent=1)
         return IndexUpdate(index_path, tuple(indexed), tuple(failed), line_count, reason)
 
 
@@ -177,16 +179,6 @@ def _read_state(state_path: Path) -> dict[str, int]:
         log.warning("%s: not an index state file of this version; the index will be rebuilt", state_path)
         return {}
     return dict(files)
-
-
-def _write_json_atomically(path: Path, value: dict) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "w", encoding="utf-8") as out:
-        json.dump(value, out, indent=1)
-        out.write("\n")
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temporary, path)
 
 
 def _count_lines(path: Path) -> int:

@@ -232,8 +232,10 @@ def warc_files(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> Iterat
             yield path
 
 
-def iter_responses(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> Iterator[tuple[StoredRecord, WarcPointer]]:
-    """Stream (record, pointer) for every response record of the given WARC files or directories.
+def iter_responses(paths: str | os.PathLike | Iterable[str | os.PathLike], *,
+                   record_types: tuple[str, ...] = ("response",)) -> Iterator[tuple[StoredRecord, WarcPointer]]:
+    """Stream (record, pointer) for every response record (or every record of ``record_types``,
+    e.g. revisits too) of the given WARC files or directories.
 
     One record's payload is in memory at a time. A file that turns out damaged is reported in the
     log and the rest of it skipped; the following files are still read.
@@ -244,7 +246,7 @@ def iter_responses(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> It
             with open(path, "rb") as stream:
                 records = ArchiveIterator(stream)
                 for record in records:
-                    if record.rec_type != "response":
+                    if record.rec_type not in record_types:
                         continue
                     stored = StoredRecord(record.rec_headers, record.http_headers, record.raw_stream.read())
                     pointer = WarcPointer(

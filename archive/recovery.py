@@ -10,11 +10,10 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Iterator
 
-from archive.jsonl import JsonLinesError, read_jsonl, repair_jsonl
+from archive.jsonl import repair_jsonl
 from archive.latest import article_files
-from archive.state import StateStore, state_path
+from archive.state import StateError, StateStore, state_path
 from archive.warc import recover_open_files
 
 log = logging.getLogger(__name__)
@@ -37,19 +36,14 @@ def recover_leftovers(archive_dir: str | os.PathLike) -> dict:
         if removed:
             report["jsonl_bytes_removed"][os.path.relpath(path, archive_dir)] = removed
     if state_path(archive_dir).exists():
-        with StateStore(state_path(archive_dir)) as store:
-            if store.previous_session_crashed:
-                report["articles_reconciled"] = store.reconcile_articles(_article_records(files))
+        try:
+            with StateStore(state_path(archive_dir)) as store:
+                # Every start, not only after a crash: the JSON lines are the truth for versions.
+                report["articles_reconciled"] = store.reconcile_with_lines(files)
+        except StateError:
+            pass  # an unusable store: the crawl's state extension says why in one line and does not crawl
     for name in report["warc_files"]:
         log.warning("recovered WARC file left open by a killed run: %s", name)
     if report["articles_reconciled"]:
         log.warning("state: restored %d article versions found in the JSON lines", report["articles_reconciled"])
     return report
-
-
-def _article_records(files: list[Path]) -> Iterator[dict]:
-    for path in files:
-        try:
-            yield from (record for record in read_jsonl(path) if isinstance(record, dict))
-        except JsonLinesError as error:
-            log.warning("state reconciliation: rest of %s skipped: %s", path, error)

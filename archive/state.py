@@ -4,11 +4,11 @@
 holding two tables:
 
 - ``pages``: one row per page key (the canonical key the crawler computes, plus the URL as
-  fetched): first and last fetch time, HTTP status, ETag, Last-Modified, payload digest, the WARC record
-  holding the last full copy (what a ``revisit`` record refers to), consecutive failures and the
-  last error (to retry failed pages in the next run), and the page kind. Page requisites (images,
-  stylesheets, scripts, fonts; kind ``requisite``) are rows too: they get the same conditional
-  requests and revisit records.
+  fetched): the first and the last usable answer (times, HTTP status, ETag, Last-Modified, payload digest, the
+  WARC record holding that good copy, which a ``revisit`` record refers to), consecutive failures
+  and the last error, when the page last answered 404/410 (``gone_at``), and the page kind. Page
+  requisites (images, stylesheets, scripts, fonts; kind ``requisite``) are rows too: they get the
+  same conditional requests and revisit records.
 - ``articles``: one row per article id: current version, content hash, canonical URL, first seen,
   last changed, published date (as extracted), and the WARC record of the current version.
 
@@ -27,6 +27,16 @@ Crash safety
     hold article versions the state lost, which ``reconcile_articles`` restores
     (``previous_session_crashed`` tells when that is needed).
 
+Page conditions (``PageState.condition``)
+    known   the last answer was usable: a 2xx whose body reads as the page, or a 304 to our
+            conditional request (the crawl alone decides what reads as the page);
+    failed  the last attempts failed (5xx, 403, 429, 206, an empty or challenge 200, a 304 to an
+            unconditional request, a timeout...): retried by later runs with an exponential
+            backoff and a cap (``RetryPolicy``); a good copy fetched earlier is kept;
+    gone    the last answer was 404 or 410: retried rarely (``RetryPolicy.gone_after``).
+    Every answer is archived in the WARC files as received whatever its condition: the state
+    only decides what later runs ask for again.
+
 Threads
     A store belongs to the thread that opened it (sqlite3's own check enforces it): the crawl calls
     it from Scrapy's reactor thread only. Two processes must not write one store at once; the run
@@ -40,24 +50,28 @@ import os
 import sqlite3
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
+
+from archive.jsonl import JsonLinesError, read_jsonl
 
 log = logging.getLogger(__name__)
 
 STATE_FILE_NAME = "state.sqlite3"
-SCHEMA_VERSION = 3  # 2: page kind "requisite"; 3: pages.first_fetched, articles.published
+SCHEMA_VERSION = 4  # 2: page kind "requisite"; 3: pages.gone_at, only usable answers are fetches;
+# 4: pages.first_fetched, articles.published (revisit ages)
 # "requisite": an image, stylesheet, script, icon or font a page needs to render (since version 2).
 PAGE_KINDS = ("article", "listing", "sitemap", "other", "requisite")
 NOT_MODIFIED = 304
+EMPTY_PAYLOAD_DIGEST = "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"  # WARC-Payload-Digest of an empty body
 
 _SCHEMA = f"""
 CREATE TABLE pages (
     key             TEXT PRIMARY KEY,
     url             TEXT NOT NULL,
     kind            TEXT NOT NULL CHECK (kind IN {PAGE_KINDS!r}),
-    fetched_at      TEXT,     -- UTC ISO 8601 of the last answer recorded with record_fetch
+    fetched_at      TEXT,     -- UTC ISO 8601 of the last usable answer (record_fetch): the good copy
     status          INTEGER,
     etag            TEXT,
     last_modified   TEXT,
@@ -71,6 +85,7 @@ CREATE TABLE pages (
     failures        INTEGER NOT NULL DEFAULT 0,  -- consecutive failures since the last answer
     last_error      TEXT,
     failed_at       TEXT,
+    gone_at         TEXT,     -- the last answer was 404/410 (record_gone); NULL otherwise
     first_fetched   TEXT      -- UTC ISO 8601 of the first answer recorded (the page's first capture)
 ) WITHOUT ROWID;
 CREATE INDEX pages_failed ON pages (kind) WHERE failures > 0;
@@ -95,11 +110,40 @@ CREATE TABLE meta (
     value TEXT
 ) WITHOUT ROWID;
 """
+_FETCH_COLUMNS = ("fetched_at", "status", "etag", "last_modified", "payload_digest")
 _WARC_COLUMNS = ("warc_file", "warc_offset", "warc_length", "warc_record_id", "warc_date", "warc_target_uri")
 
 
 class StateError(RuntimeError):
     """The state file cannot be used (newer schema, not a state store, bad argument)."""
+
+
+REBUILD_HINT = "rebuild it from the WARC and JSON lines files with `rusislam-archive rebuild-state ARCHIVE_DIR`"
+# SQLite primary result codes (the low byte of an extended code) -> what a person must know.
+_SQLITE_CAUSES = {
+    5: "locked by another process (another crawl or a tool holds it); try again when it is done",
+    6: "locked by another process (another crawl or a tool holds it); try again when it is done",
+    8: "read-only (the file or its directory cannot be written)",
+    10: "input/output error (disk full or failing?)",
+    11: "corrupt; " + REBUILD_HINT,
+    13: "disk full",
+    14: "cannot be opened (missing directory or no permission)",
+    26: "corrupt (not an SQLite database); " + REBUILD_HINT,
+}
+
+
+def describe_sqlite_error(error: sqlite3.Error, path: Path | None = None) -> str:
+    """The cause of an SQLite failure in words (corrupt, disk full, read-only, locked...) plus SQLite's message."""
+    code = getattr(error, "sqlite_errorcode", None)
+    code = code & 0xFF if isinstance(code, int) else None
+    if code == 14 and path is not None and not _writable(path):
+        code = 8  # a WAL database on a read-only file system cannot even be opened
+    cause = _SQLITE_CAUSES.get(code)
+    return f"{cause} ({error})" if cause else str(error)
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
 @dataclass(frozen=True)
@@ -156,6 +200,62 @@ class PageState:
     last_error: str | None
     failed_at: str | None
     first_fetched: str | None = None
+    gone_at: str | None = None
+
+    @property
+    def has_good_copy(self) -> bool:
+        """Whether some run archived a usable answer of the page (``fetched_at`` is only set by one)."""
+        return self.fetched_at is not None
+
+    @property
+    def condition(self) -> str:
+        """``gone`` (last answer 404/410), ``failed`` (last attempts failed) or ``known``."""
+        if self.gone_at is not None:
+            return "gone"
+        if self.failures or not self.has_good_copy:
+            return "failed"
+        return "known"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When later runs ask again for a page whose last answer was not usable.
+
+    A page that failed once is retried by the next run (one bad answer costs nothing); after
+    ``n`` consecutive failures it waits ``backoff_base * 2 ** (n - 2)`` seconds, at most
+    ``backoff_max``: a page that always fails (a slowloris, a page behind a WAF) costs a few
+    attempts a month, not one per run. A page that answered 404/410 waits ``gone_after`` seconds.
+    """
+
+    backoff_base: float = 12 * 3600.0
+    backoff_max: float = 7 * 86400.0
+    gone_after: float = 30 * 86400.0
+
+    def __post_init__(self) -> None:
+        if min(self.backoff_base, self.backoff_max, self.gone_after) < 0:
+            raise StateError(f"retry delays must not be negative: {self}")
+
+    def delay(self, failures: int) -> float:
+        """Seconds between the last of ``failures`` consecutive failures and the next attempt."""
+        if failures <= 1:
+            return 0.0
+        return min(self.backoff_base * 2.0 ** min(failures - 2, 60), self.backoff_max)
+
+    def next_attempt(self, page: PageState) -> str | None:
+        """UTC ISO time from which a failed or gone page may be asked again; None for a known page."""
+        condition = page.condition
+        if condition == "gone":
+            since, wait = page.gone_at, self.gone_after
+        elif condition == "failed" and page.failed_at:
+            since, wait = page.failed_at, self.delay(page.failures)
+        else:
+            return None
+        return utc_iso(_parse_utc(since) + timedelta(seconds=wait))
+
+    def due(self, page: PageState, now: datetime | str | None = None) -> bool:
+        """Whether a failed or gone page may be asked again at ``now`` (a known page: False)."""
+        when = self.next_attempt(page)
+        return when is not None and when <= utc_iso(now)
 
 
 @dataclass(frozen=True)
@@ -195,6 +295,10 @@ def state_path(archive_dir: str | os.PathLike) -> Path:
     return Path(archive_dir) / STATE_FILE_NAME
 
 
+def _parse_utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def utc_iso(moment: datetime | str | None = None) -> str:
     """``YYYY-MM-DDTHH:MM:SSZ`` in UTC (one format, so stored times compare as strings).
 
@@ -215,7 +319,8 @@ def utc_iso(moment: datetime | str | None = None) -> str:
 class StateStore:
     """Crawl state of one archive; see the module docstring for durability and threading."""
 
-    def __init__(self, path: str | os.PathLike, *, commit_every: int = 100, commit_seconds: float = 30.0) -> None:
+    def __init__(self, path: str | os.PathLike, *, commit_every: int = 100, commit_seconds: float = 30.0,
+                 timeout: float = 30.0) -> None:
         if commit_every < 1:
             raise StateError(f"commit_every must be at least 1, got {commit_every}")
         self.path = Path(path)
@@ -224,19 +329,24 @@ class StateStore:
         self.commit_seconds = commit_seconds
         self._pending = 0
         self._batch_started = 0.0
+        self._failed_in_session: set[str] = set()
         # isolation_level=None: transactions are opened explicitly, one per batch.
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=timeout)
+        except sqlite3.Error as error:
+            raise StateError(f"{self.path}: state store {describe_sqlite_error(error, self.path)}") from None
         try:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
+            self._check_integrity()
             self._ensure_schema()
             self.previous_session_crashed = self._meta("open") == "1"
             self._set_meta_now("open", "1")
-        except sqlite3.DatabaseError as error:
+        except sqlite3.Error as error:
             self._db.close()
-            raise StateError(f"{self.path}: not a usable state store ({error})") from None
+            raise StateError(f"{self.path}: state store {describe_sqlite_error(error, self.path)}") from None
         except BaseException:
             self._db.close()
             raise
@@ -264,21 +374,27 @@ class StateStore:
         warc: WarcRecordRef | None = None,
         kind: str,
     ) -> None:
-        """Remember an answer the crawl accepts as the page's current state; clears its failures.
+        """Remember a usable answer (the page's good copy); clears its failures and its gone mark.
 
-        ``warc=None`` (a revisit, or nothing archived) keeps the previous full-copy pointer. For a
-        304 the validators and digest describe the copy already held, so None keeps the stored ones.
-        Record 5xx/timeouts that exhausted their retries with ``record_failure`` instead.
+        Usable: a 2xx (not 206) whose body reads as the page, a redirect, or a 304 to our
+        conditional request; the caller decides. ``warc=None`` (a revisit, or nothing archived)
+        keeps the previous full-copy pointer. For a 304 the validators and digest describe the copy
+        already held, so None keeps the stored ones. Anything else is ``record_failure`` (5xx, 403,
+        206, timeouts, empty or challenge pages) or ``record_gone`` (404, 410).
         """
         _check_kind(kind)
         if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 999:
             raise StateError(f"record_fetch {url}: HTTP status must be an int 100-999, got {status!r}")
+        if status == 206 or status >= 400 or status < 200:
+            raise StateError(f"record_fetch {url}: HTTP {status} is no usable answer (record_failure / record_gone)")
         keep_missing = status == NOT_MODIFIED
         row = self._db.execute("SELECT * FROM pages WHERE key = ?", (key,)).fetchone()
+        if keep_missing and (row is None or row["fetched_at"] is None):
+            raise StateError(f"record_fetch {url}: a 304 without a good copy held is no usable answer")
         values = {
             "key": key, "url": url, "kind": kind, "fetched_at": utc_iso(fetched_at), "status": status,
             "etag": etag, "last_modified": last_modified, "payload_digest": payload_digest,
-            "failures": 0, "last_error": None, "failed_at": None,
+            "failures": 0, "last_error": None, "failed_at": None, "gone_at": None,
         }
         values.update(_warc_values(warc))
         values["first_fetched"] = values["fetched_at"]
@@ -292,22 +408,43 @@ class StateStore:
         self._upsert("pages", values)
 
     def record_failure(self, key: str, url: str, reason: str, kind: str, *, failed_at: datetime | str | None = None) -> int:
-        """Count one more consecutive failure of a page (kept fetch data stays); returns the count."""
+        """Count a failure of a page (a good copy held stays); returns the count.
+
+        ``failures`` counts the sessions (crawls) in a row whose attempts at the page failed: the
+        retries of one crawl update the reason and time, not the count, so that the backoff of
+        ``RetryPolicy`` is measured in runs whatever ``RETRY_TIMES`` is.
+        """
         _check_kind(kind)
         reason = str(reason)[:2000]
         now = utc_iso(failed_at)
+        step = 0 if key in self._failed_in_session else 1
+        self._failed_in_session.add(key)
         self._begin()
         self._db.execute(
             "INSERT INTO pages (key, url, kind, failures, last_error, failed_at) VALUES (?, ?, ?, 1, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET url = excluded.url, kind = excluded.kind, "
-            "failures = failures + 1, last_error = excluded.last_error, failed_at = excluded.failed_at",
-            (key, url, kind, reason, now),
+            "failures = max(failures + ?, 1), last_error = excluded.last_error, failed_at = excluded.failed_at, "
+            "gone_at = NULL",
+            (key, url, kind, reason, now, step),
         )
         self._updated()
         return self._db.execute("SELECT failures FROM pages WHERE key = ?", (key,)).fetchone()[0]
 
+    def record_gone(self, key: str, url: str, status: int, kind: str, *, gone_at: datetime | str | None = None) -> None:
+        """Remember that the page answered 404 or 410: not archived, asked again rarely (a good copy held stays)."""
+        _check_kind(kind)
+        now = utc_iso(gone_at)
+        self._begin()
+        self._db.execute(
+            "INSERT INTO pages (key, url, kind, last_error, gone_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET url = excluded.url, kind = excluded.kind, failures = 0, "
+            "last_error = excluded.last_error, failed_at = NULL, gone_at = excluded.gone_at",
+            (key, url, kind, f"HTTP {status}", now),
+        )
+        self._updated()
+
     def failed_pages(self, kind: str | None = None) -> list[PageState]:
-        """Pages whose last attempt failed, oldest failure first: retry them in the next run."""
+        """Pages whose last attempt failed, oldest failure first."""
         if kind is None:
             rows = self._db.execute("SELECT * FROM pages WHERE failures > 0 ORDER BY failed_at, key")
         else:
@@ -317,13 +454,28 @@ class StateStore:
             )
         return [_page_state(row) for row in rows]
 
+    def pages_to_retry(self, policy: RetryPolicy, now: datetime | str | None = None, *,
+                       every: bool = False) -> tuple[list[PageState], list[PageState]]:
+        """Failed and gone pages as ``(due, deferred)``: those ``policy`` lets a run ask for at
+        ``now`` (all of them with ``every``, as ``-a full=1`` wants), and those still waiting."""
+        due: list[PageState] = []
+        deferred: list[PageState] = []
+        rows = self._db.execute(
+            "SELECT * FROM pages WHERE failures > 0 OR gone_at IS NOT NULL OR fetched_at IS NULL ORDER BY key")
+        for row in rows:
+            page = _page_state(row)
+            (due if every or policy.due(page, now) else deferred).append(page)
+        return due, deferred
+
     def pages_without_article(self, article_id: Callable[[str], str]) -> list[PageState]:
-        """Article pages archived whole (status 200, a WARC copy) whose article was never recorded;
-        ``article_id(key)`` names the article of the page with that canonical key. SQLite compares
-        the ids itself: a run starts without handing every archived page to Python."""
+        """Known article pages archived whole (status 200, a WARC copy) whose article was never
+        recorded; ``article_id(key)`` names the article of the page with that canonical key. SQLite
+        compares the ids itself: a run starts without handing every archived page to Python.
+        (A page whose last answer failed is asked again instead.)"""
         self._db.create_function("article_id", 1, article_id, deterministic=True)
         rows = self._db.execute(
             "SELECT * FROM pages WHERE kind = 'article' AND fetched_at IS NOT NULL AND status = 200"
+            " AND failures = 0 AND gone_at IS NULL"
             " AND warc_file IS NOT NULL AND article_id(key) NOT IN (SELECT id FROM articles)"
         )
         return [_page_state(row) for row in rows]
@@ -427,12 +579,37 @@ class StateStore:
             updated += 1
         return updated
 
+    def reconcile_with_lines(self, files: Iterable[str | os.PathLike]) -> int:
+        """Raise the stored articles to the versions of the archive's JSON lines files, which are
+        the truth for versions (see ``reconcile_articles``); returns how many articles changed.
+
+        Called at every start, not only after a crash: a state write that failed after its line
+        was written (disk full, a lock, an I/O error) leaves a store closed cleanly that lacks the
+        version. Only files whose size changed since they were last reconciled are read (each
+        file's size is kept in ``meta``), so a run reads the lines of the runs since the last one.
+        """
+        updated = 0
+        for path in map(Path, files):
+            try:
+                size = str(path.stat().st_size)
+            except OSError as error:
+                log.warning("state reconciliation: %s skipped: %s", path, error)
+                continue
+            mark = f"lines:{path.name}"
+            if self._meta(mark) == size:
+                continue
+            updated += self.reconcile_articles(_jsonl_records(path))
+            self._set_meta_now(mark, size)
+        self.commit()
+        return updated
+
     def counts(self) -> dict[str, int]:
         """Row counts, for run summaries and logs."""
         return {
             "pages": self._db.execute("SELECT count(*) FROM pages WHERE kind != 'requisite'").fetchone()[0],
             "requisites": self._db.execute("SELECT count(*) FROM pages WHERE kind = 'requisite'").fetchone()[0],
             "failed_pages": self._db.execute("SELECT count(*) FROM pages WHERE failures > 0").fetchone()[0],
+            "gone_pages": self._db.execute("SELECT count(*) FROM pages WHERE gone_at IS NOT NULL").fetchone()[0],
             "articles": self._db.execute("SELECT count(*) FROM articles").fetchone()[0],
         }
 
@@ -497,6 +674,14 @@ class StateStore:
 
     # -- internals ----------------------------------------------------------------------------
 
+    def _check_integrity(self) -> None:
+        """``PRAGMA quick_check`` before anything is read or written: a damaged file stops the run
+        at its start, with the cause, instead of failing (or misleading the crawl) halfway."""
+        problems = [row[0] for row in self._db.execute("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            found = " ".join(" ".join(problems).split())  # SQLite's report spans lines: one line here
+            raise StateError(f"{self.path}: state store corrupt ({found[:300]}); {REBUILD_HINT}")
+
     def _ensure_schema(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
@@ -516,12 +701,15 @@ class StateStore:
                     self._db.execute(statement)
             else:
                 self._upgrade_pages_table()
-                if "published" not in self._columns("articles"):  # schema 3
+                if version < 3:
+                    self._forget_unusable_answers()
+                if "published" not in self._columns("articles"):  # schema 4
                     self._db.execute("ALTER TABLE articles ADD COLUMN published TEXT")
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite rolls back by itself on some errors (disk full)
+                self._db.execute("ROLLBACK")
             raise
 
     def _upgrade_pages_table(self) -> None:
@@ -535,10 +723,23 @@ class StateStore:
         self._db.execute("ALTER TABLE pages RENAME TO pages_before_upgrade")
         for statement in statements:
             self._db.execute(statement)
-        kept = ", ".join(f'"{name}"' for name in self._columns("pages_before_upgrade"))  # columns added later stay NULL
-        self._db.execute(f"INSERT INTO pages ({kept}) SELECT {kept} FROM pages_before_upgrade")
+        columns = ", ".join(self._columns("pages_before_upgrade"))  # columns added later stay NULL
+        self._db.execute(f"INSERT INTO pages ({columns}) SELECT {columns} FROM pages_before_upgrade")
         self._db.execute("DROP TABLE pages_before_upgrade")
         log.info("%s: state store upgraded to schema version %d", self.path, SCHEMA_VERSION)
+
+    def _forget_unusable_answers(self) -> None:
+        """Schemas 1 and 2 recorded every answer as a fetch: a 404/410 becomes gone, and an answer that
+        was no usable copy (4xx, 5xx, 206, an empty body, a 304 without a copy) a failure, so the next
+        run asks for the page again."""
+        forget = ", ".join(f"{name} = NULL" for name in (*_FETCH_COLUMNS, *_WARC_COLUMNS))
+        self._db.execute(f"UPDATE pages SET gone_at = fetched_at, last_error = 'HTTP ' || status, {forget} "
+                         "WHERE fetched_at IS NOT NULL AND failures = 0 AND status IN (404, 410)")
+        self._db.execute(
+            f"UPDATE pages SET failures = max(failures, 1), failed_at = coalesce(failed_at, fetched_at), "
+            f"last_error = coalesce(last_error, 'HTTP ' || status || ' recorded as a fetch by an older version'), {forget} "
+            "WHERE fetched_at IS NOT NULL AND (status >= 400 OR status < 200 OR status = 206 "
+            "OR (status = 304 AND warc_file IS NULL) OR payload_digest = ?)", (EMPTY_PAYLOAD_DIGEST,))
 
     def _columns(self, table: str) -> list[str]:
         return [row[1] for row in self._db.execute(f'PRAGMA table_info("{table}")')]
@@ -569,6 +770,13 @@ class StateStore:
             self.commit()
 
 
+def _jsonl_records(path: Path) -> Iterable[Mapping[str, Any]]:
+    try:
+        yield from (record for record in read_jsonl(path) if isinstance(record, Mapping))
+    except (JsonLinesError, OSError) as error:
+        log.warning("state reconciliation: rest of %s skipped: %s", path, error)
+
+
 def _schema_statements() -> list[str]:
     sql = "\n".join(line.split("--", 1)[0] for line in _SCHEMA.splitlines())
     return [statement.strip() for statement in sql.split(";") if statement.strip()]
@@ -597,6 +805,7 @@ def _page_state(row: sqlite3.Row) -> PageState:
         etag=row["etag"], last_modified=row["last_modified"], payload_digest=row["payload_digest"],
         warc=_warc_ref(row), failures=row["failures"], last_error=row["last_error"], failed_at=row["failed_at"],
         first_fetched=row["first_fetched"],
+        gone_at=row["gone_at"],
     )
 
 

@@ -102,7 +102,9 @@ class HttpExchange:
         for name, value in (("protocol", self.protocol), ("request_protocol", self.request_protocol)):
             if not value or _URI_FORBIDDEN.search(value):
                 raise ValueError(f"HttpExchange: invalid {name} {value!r}")
-        if isinstance(self.status, bool) or not isinstance(self.status, int) or not 100 <= self.status <= 999:
+        # Any number the server sent (99, 1000, -200 pass Twisted): archived as received; whether
+        # it is an answer at all is for the crawl to decide.
+        if isinstance(self.status, bool) or not isinstance(self.status, int):
             raise ValueError(f"HttpExchange: invalid status {self.status!r}")
         if not isinstance(self.body, (bytes, bytearray)) or not isinstance(self.request_body, (bytes, bytearray)):
             raise ValueError("HttpExchange: body and request_body must be bytes")

@@ -192,8 +192,8 @@ def section(results: dict[str, list[Score]], cpu: dict[str, float], pages: int) 
     return "\n".join([
         "## Extraction quality on other publishers' pages",
         "",
-        f"{pages} real article pages of 28 publishers (Arabic, Russian, English, Spanish, Latvian, Chinese,",
-        "Japanese, Thai; `tests/data/extraction-eval/SOURCES.md` says where each comes from), read by the",
+        f"{pages} real article pages of 30 publishers (Arabic, Russian, English, Spanish, Latvian, Chinese,",
+        "Japanese, Thai, Burmese; `tests/data/extraction-eval/SOURCES.md` says where each comes from), read by the",
         "generic path (a minimal site YAML per publisher: no selectors, no site title). Body: token-level F1",
         "against the gold text; title: the printed headline exactly; date: the day. trafilatura",
         f"{trafilatura.__version__} with its defaults (`bare_extraction`, metadata on) on the same pages.",

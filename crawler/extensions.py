@@ -4,7 +4,6 @@ summary, and start-up objects kept out of the garbage collector's walks."""
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import os
 import sqlite3
@@ -12,11 +11,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy import signals
+from scrapy.exceptions import CloseSpider
 from scrapy.utils.defer import deferred_from_coro
 
+from archive.atomic import write_json_atomically
+from archive.latest import article_files
 from archive.recovery import recover_leftovers
 from archive.runlock import LOCK_FD_ENV, RunLock
-from archive.state import StateStore
+from archive.state import RetryPolicy, StateError, StateStore
+
+from .logfiles import drop_write_errors
+from .outcome import STOP_CAUSE
 
 logger = logging.getLogger(__name__)
 
@@ -68,27 +73,44 @@ class ArchiveStateExtension:
     """
 
     def __init__(self, crawler):
-        self.store = StateStore.in_archive(archive_dir(crawler.settings), commit_every=1)
+        self.crawler = crawler
+        directory = archive_dir(crawler.settings)
+        try:
+            self.store: StateStore | None = StateStore.in_archive(directory, commit_every=1)
+        except StateError as error:
+            # One line naming the cause (corrupt, disk full, read-only, locked); the crawl closes
+            # before its first request, with finish reason "state_store_unusable".
+            logger.error("Cannot use the state store, not crawling: %s", error)
+            crawler.stats.set_value(STOP_CAUSE, str(error))
+            self.store = None
+            crawler.signals.connect(self.refuse_to_crawl, signal=signals.spider_opened)
+            return
         if self.store.previous_session_crashed:
             logger.warning("The previous crawl of %s did not close its state store; unsaved pages are fetched again",
-                           archive_dir(crawler.settings))
+                           directory)
+        # The JSON lines are the truth for versions: a version whose state write failed is restored
+        # here, so it is not written again as a new article.
+        restored = self.store.reconcile_with_lines(article_files(directory))
+        if restored:
+            logger.warning("State: restored %d article versions found in the JSON lines of %s", restored, directory)
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    def refuse_to_crawl(self):
+        raise CloseSpider("state_store_unusable")
+
     def engine_stopped(self):
-        self.store.close()
+        try:
+            self.store.close()
+        except ARCHIVE_WRITE_ERRORS as error:
+            report_write_error(self.crawler, f"the state store {self.store.path}", error)
 
 
-class GcFreezeExtension:
-    """Hides what is alive when the engine starts from the garbage collector (``gc.freeze``).
-
-    Modules, settings, components and caches built at start-up live as long as the process;
-    every full collection of a crawl, and the last one at exit, would walk them all again
-    (about 0.15 s of a run that has nothing new to fetch). Objects made later are collected as usual.
-    """
+class _AtEngineStart:
+    """An extension whose one job runs when the engine starts (``engine_started``)."""
 
     def __init__(self, crawler):
         crawler.signals.connect(self.engine_started, signal=signals.engine_started)
@@ -98,12 +120,47 @@ class GcFreezeExtension:
         return cls(crawler)
 
     def engine_started(self):
+        raise NotImplementedError
+
+
+class GcFreezeExtension(_AtEngineStart):
+    """Hides what is alive when the engine starts from the garbage collector (``gc.freeze``).
+
+    Modules, settings, components and caches built at start-up live as long as the process;
+    every full collection of a crawl, and the last one at exit, would walk them all again
+    (about 0.15 s of a run that has nothing new to fetch). Objects made later are collected as usual.
+    """
+
+    def engine_started(self):
         gc.collect()  # what start-up left as garbage goes now, not into the frozen generation
         gc.freeze()
 
 
+class LogFileErrorsExtension(_AtEngineStart):
+    """A ``LOG_FILE`` that cannot be written (disk full) loses lines instead of printing a traceback
+    to stderr for each (Scrapy installs its file handler after the extensions: done at engine start)."""
+
+    def engine_started(self):
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.FileHandler):
+                drop_write_errors(handler)
+
+
 # What a full disk, a quota or a read-only file system raise from our writers.
 ARCHIVE_WRITE_ERRORS = (OSError, sqlite3.OperationalError)
+
+
+def report_write_error(crawler, what: str, error: Exception) -> bool:
+    """Count a failed archive write; only the first of a crawl is an ERROR line (a full disk fails
+    every later write too, and one line must say so, not hundreds). Returns whether it was the first."""
+    crawler.stats.inc_value("errors/archive_write")
+    first = crawler.stats.get_value("errors/archive_write") == 1
+    if first:
+        logger.error("Cannot write %s (%s); stopping the crawl: pages fetched now could not be archived", what, error)
+        crawler.stats.set_value(STOP_CAUSE, f"cannot write {what} ({error})")
+    else:
+        logger.debug("Cannot write %s either (%s)", what, error)
+    return first
 
 
 def stop_crawl_on_write_error(crawler, what: str, error: Exception) -> None:
@@ -112,15 +169,25 @@ def stop_crawl_on_write_error(crawler, what: str, error: Exception) -> None:
     Files stay valid: the writers cut a failed write back to the last whole record or
     line, and the engine closes them on the way out.
     """
-    logger.error("Cannot write %s (%s); stopping the crawl: pages fetched now could not be archived", what, error)
-    crawler.stats.inc_value("errors/archive_write")
-    if crawler.stats.get_value("errors/archive_write") == 1:
+    if report_write_error(crawler, what, error):
         deferred_from_coro(crawler.engine.close_spider_async(reason="archive_write_failed"))
+
+
+def retry_policy(settings) -> RetryPolicy:
+    """When pages whose last answer was not usable are asked for again (see ``RetryPolicy``)."""
+    return RetryPolicy(
+        backoff_base=settings.getfloat("FAILED_PAGE_BACKOFF_BASE"),
+        backoff_max=settings.getfloat("FAILED_PAGE_BACKOFF_MAX"),
+        gone_after=settings.getfloat("GONE_PAGE_RETRY_AFTER"),
+    )
 
 
 def archive_state(crawler) -> StateStore | None:
     extension = crawler.get_extension(ArchiveStateExtension)
     return extension.store if extension else None
+
+
+FAILING_PAGES_LISTED = 100
 
 
 class CrawlSummaryExtension:
@@ -186,6 +253,7 @@ class CrawlSummaryExtension:
             },
             "bytes_archived": stats.get("warc/bytes_written", 0),
             "archive": self._archive_counts(),
+            "failing_pages": self._failing_pages(),
             "errors": {"count": sum(errors.values()), "by_reason": errors},
         }
 
@@ -194,12 +262,25 @@ class CrawlSummaryExtension:
         state = archive_state(self.crawler)
         return state.counts() if state is not None else None
 
+    def _failing_pages(self) -> list[dict] | None:
+        """Pages whose last answer was not usable, most failures first (at most FAILING_PAGES_LISTED):
+        how often they failed, why, and when a run asks for them again (``RetryPolicy``)."""
+        state = archive_state(self.crawler)
+        if state is None:
+            return None
+        policy = retry_policy(self.crawler.settings)
+        pages = sorted(state.failed_pages(), key=lambda page: (-page.failures, page.key))[:FAILING_PAGES_LISTED]
+        return [{"url": page.url, "kind": page.kind, "failures": page.failures, "last_error": page.last_error,
+                 "failed_at": page.failed_at, "next_attempt": policy.next_attempt(page)} for page in pages]
+
     def spider_closed(self, spider, reason):
         path = self.path(spider)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(json.dumps(self.summary(spider, reason), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        os.replace(temporary, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_json_atomically(path, self.summary(spider, reason))
+        except ARCHIVE_WRITE_ERRORS as error:
+            report_write_error(self.crawler, f"the crawl summary {path}", error)
+            return
         logger.info("Crawl summary written to %s", path)
 
 

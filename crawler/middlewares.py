@@ -1,4 +1,4 @@
-"""Downloader middlewares: WARC capture, robots.txt Crawl-delay, retries with backoff."""
+"""Downloader middlewares: WARC capture and page conditions, one decoding path for HTML, robots.txt Crawl-delay, retries with backoff."""
 
 from __future__ import annotations
 
@@ -7,29 +7,55 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest, NotConfigured
-from scrapy.http import Request
+from scrapy.http import HtmlResponse, Request
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
 from archive import __version__
 from archive.state import WarcRecordRef
 from archive.warc import HttpExchange, WarcArchiveWriter, format_warc_date, sha1_payload_digest
+from crawler.extract.candidates import GONE_STATUSES, answer_problem
+from crawler.extract.decode import decode_html, lookup_encoding
 
 from .extensions import ARCHIVE_WRITE_ERRORS, archive_dir, archive_state, stop_crawl_on_write_error
 from .handlers import CAPTURE_STARTED, HTTP_REASON
 
 logger = logging.getLogger(__name__)
 
-WARC_META = "warc"  # request.meta key: pointer of the response record of the last capture
+WARC_META = "warc"  # request.meta key: pointer of the record holding the body (a revisit: the copy it refers to)
 PAYLOAD_UNCHANGED = "payload_unchanged"  # request.meta key: the body equals the archived copy
 PAGE_KIND = "page_kind"  # request.meta key: "sitemap" or "requisite" (other kinds follow from the URL)
 REQUISITE = "requisite"  # the page kind of images, stylesheets, scripts, icons and fonts a page needs
 REVISIT = "revisit"  # request.meta key: a check of a known page chosen by the revisit policy
+# request.meta key: the state update of a 2xx article answer, made by the spider once it has read
+# the page (``settle_fetch``): only a body that reads as an article makes the page known.
+UNCONFIRMED_FETCH = "unconfirmed_fetch"
+# request.meta key: the archived copy of the page could not be read; the answer is archived whole,
+# never as a revisit referring to that copy.
+COPY_UNREADABLE = "archived_copy_unreadable"
+
+
+def settle_fetch(crawler, response, problem: str | None) -> None:
+    """Record the answer the WARC middleware left for the spider: known, or failed with ``problem``."""
+    fetch = response.meta.pop(UNCONFIRMED_FETCH, None)
+    state = archive_state(crawler)
+    if fetch is None or state is None:
+        return
+    try:
+        if problem is None:
+            state.record_fetch(**fetch)
+        else:
+            logger.warning("Not a usable answer, asked again by a later run: %s (%s)", response.url, problem)
+            crawler.stats.inc_value("pages/unusable_answer")
+            state.record_failure(fetch["key"], fetch["url"], problem, fetch["kind"])
+    except ARCHIVE_WRITE_ERRORS as error:
+        stop_crawl_on_write_error(crawler, f"the state store {state.path}", error)
 
 
 def header_pairs(headers) -> list[tuple[str, str]]:
@@ -121,10 +147,15 @@ class WarcCaptureMiddleware:
         page = PageKey.of(self.crawler.spider, request)
         known = self.state.page(page.key) if self.state is not None and page else None
         digest = sha1_payload_digest(response.body)
-        original = known.warc if known is not None and known.payload_digest else None
+        original = known.warc if known is not None and known.has_good_copy and known.payload_digest else None
+        if request.meta.get(COPY_UNREADABLE):
+            original = None
         truncated = "dataloss" in response.flags  # never a revisit: it is not the payload it refers to
+        # A 304 is only an answer about our copy when we asked with its validators; any other 304 is
+        # archived as received and is a failure (a cache or WAF answering what it was not asked).
+        genuine_304 = response.status == 304 and original is not None and _is_conditional(request)
         if original is not None and not truncated and (
-            response.status == 304 or (response.status == 200 and digest == known.payload_digest)
+            genuine_304 or (response.status == 200 and digest == known.payload_digest)
         ):
             pointer = self.writer.write_revisit(
                 exchange,
@@ -134,11 +165,12 @@ class WarcCaptureMiddleware:
                 refers_to_record_id=original.record_id,
             )
             request.meta[PAYLOAD_UNCHANGED] = True
+            request.meta[WARC_META] = original.pointer()  # article lines point at the record with the body
             full_copy = None
         else:
             pointer = self.writer.write_exchange(exchange)
+            request.meta[WARC_META] = pointer.as_dict()
             full_copy = WarcRecordRef.of(pointer, warc_date=format_warc_date(exchange.captured_at), target_uri=request.url)
-        request.meta[WARC_META] = pointer.as_dict()
         for prefix in ("warc", REQUISITE + "s") if page and page.kind == REQUISITE else ("warc",):
             self.stats.inc_value(f"{prefix}/exchanges")
             self.stats.inc_value(f"{prefix}/status/{response.status}")
@@ -146,28 +178,43 @@ class WarcCaptureMiddleware:
             if full_copy is None:
                 self.stats.inc_value(f"{prefix}/revisits")
         if page and self.state is not None:
-            self._remember(page, request, response, exchange, digest, full_copy)
+            self._remember(page, request, response, exchange, digest, full_copy, genuine_304)
         if request.meta.get(REVISIT) and response.status < 500 and response.status != 429:
             self.stats.inc_value("revisit/checked")
             if full_copy is not None and response.status == 200:
                 self.stats.inc_value("revisit/changed")
 
-    def _remember(self, page, request, response, exchange, digest, full_copy) -> None:
-        if response.status >= 500 or response.status == 429 or "dataloss" in response.flags:
-            reason = "truncated body" if "dataloss" in response.flags else f"HTTP {response.status}"
-            self.state.record_failure(page.key, request.url, reason, page.kind)
+    def _remember(self, page, request, response, exchange, digest, full_copy, genuine_304) -> None:
+        """Known, failed or gone (``archive.state``); a 2xx article answer is left for the spider to settle."""
+        request.meta.pop(UNCONFIRMED_FETCH, None)
+        status = response.status
+        if status in GONE_STATUSES:
+            self.stats.inc_value("pages/gone")
+            self.state.record_gone(page.key, request.url, status, page.kind)
             return
-        self.state.record_fetch(
-            page.key,
-            request.url,
-            status=response.status,
+        problem = answer_problem(status, response.body, truncated="dataloss" in response.flags,
+                                 genuine_304=genuine_304, method=request.method, body_required=page.kind != REQUISITE)
+        if problem is not None:
+            self.stats.inc_value("pages/unusable_answer")
+            if not (500 <= status <= 599 or status == 429 or "dataloss" in response.flags):  # those: retried, logged
+                logger.warning("Not a usable answer, asked again by a later run: %s (%s)", request.url, problem)
+            self.state.record_failure(page.key, request.url, problem, page.kind)
+            return
+        fetch = dict(
+            key=page.key,
+            url=request.url,
+            status=status,
             fetched_at=exchange.captured_at,
             etag=_header_text(response.headers.get(b"ETag")),
             last_modified=_header_text(response.headers.get(b"Last-Modified")),
-            payload_digest=None if response.status == 304 else digest,
+            payload_digest=None if status == 304 else digest,
             warc=full_copy,
             kind=page.kind,
         )
+        if page.kind == "article" and 200 <= status < 300 and not request.meta.get(PAYLOAD_UNCHANGED):
+            request.meta[UNCONFIRMED_FETCH] = fetch
+        else:
+            self.state.record_fetch(**fetch)
 
     def process_exception(self, request, exception):
         """No response, nothing to archive: remember the failure so the next run tries again."""
@@ -182,7 +229,10 @@ class WarcCaptureMiddleware:
         reason = f"{type(exception).__name__}: {exception}".strip()
         self.stats.inc_value(f"errors/{type(exception).__name__}")
         if page and self.state is not None:
-            self.state.record_failure(page.key, request.url, reason[:500], page.kind)
+            try:
+                self.state.record_failure(page.key, request.url, reason[:500], page.kind)
+            except ARCHIVE_WRITE_ERRORS as error:
+                stop_crawl_on_write_error(self.crawler, f"the state store {self.state.path}", error)
         logger.warning("No response for %s: %s", request.url, reason)
 
 
@@ -203,6 +253,10 @@ class PageKey(NamedTuple):
         return cls(urls.canonical_key(request.url), kind or urls.page_kind(request.url))
 
 
+def _is_conditional(request) -> bool:
+    return b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers
+
+
 def _header_text(value: bytes | None) -> str | None:
     return value.decode("latin-1") if value else None
 
@@ -214,6 +268,29 @@ def _standard_reason(status: int) -> str:
         return ""
 
 
+class PageEncodingMiddleware:
+    """Gives every HTML response the encoding ``crawler.extract.decode`` decides, so that Scrapy's own
+    readers (listing pages' selectors, MetaRefreshMiddleware) see the text the extractor sees.
+
+    One decoding path for every page: without it a listing labelled ``charset=utf-16`` but sent in
+    UTF-8 lost all its links (Scrapy believed the label), and a label naming a Python codec that is
+    no charset (``rot13``, ``zlib_codec``) raised LookupError in MetaRefreshMiddleware, losing the
+    article. Runs after HttpCompressionMiddleware (the body is decoded) and before MetaRefresh.
+    The WARC record keeps the headers and bytes as received.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls()
+
+    def process_response(self, request, response):
+        if not isinstance(response, HtmlResponse) or not response.body:
+            return response
+        _text, name = decode_html(response.body, header_pairs(response.headers))
+        encoding = lookup_encoding(name) or "utf-8"
+        return response.replace(encoding=encoding)
+
+
 class SiteScopeMiddleware:
     """Drops any request outside the site: another scheme, host or port, or a denied path.
 
@@ -221,7 +298,8 @@ class SiteScopeMiddleware:
     trusted with: redirects to other hosts (the redirect itself is archived, its target
     is not fetched) and anything a future code path might schedule. A page requisite
     (``page_kind`` "requisite", kept through redirects) may also be on one of the site's
-    ``requisite_hosts``, and under a denied path (robots.txt decides for requisites).
+    ``requisite_hosts`` (whose robots.txt is fetched too), and under a denied path (robots.txt
+    decides for requisites).
     """
 
     def __init__(self, crawler):
@@ -235,8 +313,9 @@ class SiteScopeMiddleware:
         urls = getattr(self.crawler.spider, "urls", None)
         if urls is None or urls.in_scope(request.url):
             return None
-        if request.meta.get(PAGE_KIND) == REQUISITE and urls.in_requisite_scope(request.url):
-            return None
+        if urls.in_requisite_scope(request.url) and (
+                request.meta.get(PAGE_KIND) == REQUISITE or urlsplit(request.url).path == "/robots.txt"):
+            return None  # a requisite host's robots.txt too: its rules apply to its requisites
         self.crawler.stats.inc_value("scope/dropped")
         via = request.meta.get("redirect_urls")
         logger.info("Not fetching %s: outside the site%s", request.url, f" (redirected from {via[-1]})" if via else "")
@@ -358,7 +437,7 @@ def _retry_after_seconds(value: bytes | None) -> float | None:
     if not value:
         return None
     text = value.decode("latin-1").strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # not "²": str.isdigit() takes superscripts, float() does not
         return float(text)
     try:
         when = parsedate_to_datetime(text)

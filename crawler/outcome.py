@@ -18,6 +18,7 @@ from twisted.internet.error import ConnectionRefusedError, DNSLookupError, NoRou
 
 logger = logging.getLogger(__name__)
 
+STOP_CAUSE = "stop_cause"  # stats key: why a component closed the crawl early, in words
 SITE_UNREACHABLE = "site_unreachable"  # finish reason of a crawl stopped by SiteReachabilityMiddleware
 # Failures of the host itself, not of one page: the next page would fail the same way.
 # (Scrapy 2.13+ wraps Twisted's as CannotResolveHostError and DownloadConnectionRefusedError.)
@@ -41,6 +42,13 @@ class SiteReachabilityMiddleware:
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
+
+    def process_request(self, request):
+        # Requests that were waiting (for robots.txt, for a download slot) when the site was found
+        # unreachable are not sent: the crawl is closing.
+        if self.reason is not None:
+            raise IgnoreRequest(f"site unreachable: {self.reason}")
+        return None
 
     def process_response(self, request, response):
         self.answered = True
@@ -90,7 +98,8 @@ def crawl_outcome(crawler, reason: str | None, *, signal_name: str | None = None
     if requests and not any(status < 500 for status in statuses):
         return Outcome(EXIT_UNREACHABLE, f"site {site} unreachable: {_failure_summary(stats, statuses)}")
     if reason not in ("finished", None) and not reason.startswith("closespider_"):
-        return Outcome(EXIT_FAILED, f"crawl of {site} stopped early (finish reason {reason})")
+        cause = stats.get(STOP_CAUSE)  # set by the component that stopped it (a write error, the state store)
+        return Outcome(EXIT_FAILED, f"crawl of {site} stopped early (finish reason {reason})" + (f": {cause}" if cause else ""))
     failed = stats.get("retry/max_reached", 0)
     pages = requests - stats.get("retry/count", 0)
     threshold = crawler.settings.getfloat("CRAWL_MAX_FAILED_SHARE")

@@ -64,7 +64,8 @@ class ArticleJsonLinesPipeline:
                 self._remember_version(record)
         except ARCHIVE_WRITE_ERRORS as error:
             stop_crawl_on_write_error(self.crawler, f"article records in {self.directory}", error)
-            raise DropItem(f"article {record['id']} not written: {error}", log_level="ERROR") from error
+            # The page is archived: the next run extracts its article from the WARC (pages_without_article).
+            raise DropItem(f"article {record['id']} not written: {error}", log_level="WARNING") from error
         self.stats.inc_value("articles/written")
         return item
 

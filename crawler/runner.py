@@ -29,10 +29,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
+from archive.atomic import write_json_atomically
 from archive.cdxj import CdxjIndexError, update_index
 from archive.recovery import recover_leftovers
 from archive.runlock import LOCK_FD_ENV, ArchiveLocked, RunLock
 from crawler.commands import EXIT_CODES, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_STOPPED
+
+from .logfiles import drop_write_errors
 
 log = logging.getLogger(__name__)
 _OUR_LOGGERS = ("archive", "crawler")
@@ -208,15 +211,18 @@ def read_crawl_summary(paths: RunPaths, started: datetime) -> dict | None:
     return None
 
 
-def finish_reason_from_log(log_file: Path) -> str | None:
-    """The last ``'finish_reason': '...'`` of Scrapy's stats dump in the run's log."""
+def _log_tail(log_file: Path) -> str:
     try:
         with open(log_file, "rb") as stream:
             stream.seek(max(0, stream.seek(0, os.SEEK_END) - _LOG_TAIL_BYTES))
-            tail = stream.read().decode("utf-8", "replace")
+            return stream.read().decode("utf-8", "replace")
     except OSError:
-        return None
-    reasons = _STATS_FINISH_REASON.findall(tail)
+        return ""
+
+
+def finish_reason_from_log(log_file: Path) -> str | None:
+    """The last ``'finish_reason': '...'`` of Scrapy's stats dump in the run's log."""
+    reasons = _STATS_FINISH_REASON.findall(_log_tail(log_file))
     return reasons[-1] if reasons else None
 
 
@@ -287,6 +293,7 @@ class _RunLog:
     def __enter__(self) -> "_RunLog":
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.handler = logging.FileHandler(self.path, encoding="utf-8")
+        drop_write_errors(self.handler)
         self.handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
         for name in _OUR_LOGGERS:
             logging.getLogger(name).addHandler(self.handler)
@@ -296,7 +303,10 @@ class _RunLog:
     def __exit__(self, *exc_info) -> None:
         for name in _OUR_LOGGERS:
             logging.getLogger(name).removeHandler(self.handler)
-        self.handler.close()
+        try:
+            self.handler.close()
+        except OSError:  # its last lines cannot be written (disk full): stderr has the run's ERROR line
+            pass
 
 
 def _update_index(archive_dir: Path) -> dict | None:
@@ -314,17 +324,6 @@ def _update_index(archive_dir: Path) -> dict | None:
 
 def _utc(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _write_json_atomically(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "w", encoding="utf-8") as stream:
-        json.dump(data, stream, ensure_ascii=False, indent=2)
-        stream.write("\n")
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(temporary, path)
 
 
 def run_archive(options: CrawlOptions, archive_dir: Path) -> int:
@@ -358,10 +357,13 @@ def run_archive(options: CrawlOptions, archive_dir: Path) -> int:
                 crawl_exit = 127
             crawl = read_crawl_summary(paths, started)
             reason = (crawl or {}).get("finish_reason") or finish_reason_from_log(paths.log_file)
-            if crawl_exit == 0 and reason == "finished":
+            # A crawl stopped by a write error (disk full, read-only) leaves the index to the next run,
+            # and no JOBDIR: its queue may be half-written (the next run walks every listing page).
+            write_failed = reason in ("archive_write_failed", "state_store_unusable", None)
+            if (crawl_exit == 0 and reason == "finished") or write_failed:
                 # A finished crawl's JOBDIR would make the next run skip every URL it has seen.
                 shutil.rmtree(paths.job_dir, ignore_errors=True)
-            summary["index"] = _update_index(archive_dir)
+            summary["index"] = None if write_failed else _update_index(archive_dir)
             exit_code, message = run_exit(crawl_exit, reason)
             ended = datetime.now(timezone.utc)
             summary.update(
@@ -373,7 +375,11 @@ def run_archive(options: CrawlOptions, archive_dir: Path) -> int:
                 log_file=os.path.relpath(paths.log_file, archive_dir),
                 crawl=crawl,
             )
-            _write_json_atomically(paths.summary_file, summary)
+            try:
+                write_json_atomically(paths.summary_file, summary)
+            except OSError as error:
+                message = "; ".join(filter(None, (message, f"run summary not written ({error})")))
+                exit_code = exit_code or EXIT_FAILED
             if message:
                 log.error("%s; log: %s", message, paths.log_file)
             elif exit_code != EXIT_OK:

@@ -29,6 +29,12 @@ SITEMAP_PENDING_REQUESTS = 200
 # Known pages checked again per run (conditional requests), the most overdue first; the rest wait
 # for the next run. Which pages are due: the site YAML's `revisit:` block, or -a revisit_after=AGE.
 REVISIT_MAX_REQUESTS = 500
+# A page whose answer was not usable (5xx, 403, 206, an empty or challenge page, a timeout...) is
+# asked again by the next run, then after 12 h, 24 h, 48 h... (doubling per failure) and at least
+# once a week; a 404/410 page after 30 days. Seconds. `-a full=1` asks for all of them.
+FAILED_PAGE_BACKOFF_BASE = 12 * 3600
+FAILED_PAGE_BACKOFF_MAX = 7 * 86400
+GONE_PAGE_RETRY_AFTER = 30 * 86400
 
 # --- page requisites ----------------------------------------------------------------
 # Images, stylesheets, scripts, icons and fonts of each archived HTML page (and the url()s of its
@@ -81,6 +87,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.LoggingRedirectMiddleware": 600,
+    # After HttpCompressionMiddleware (590), before MetaRefreshMiddleware (580): every HTML page is
+    # decoded by crawler.extract.decode, for Scrapy's readers as for the extractor.
+    "crawler.middlewares.PageEncodingMiddleware": 585,
     # Nearest the downloader: sees every response exactly as received, before
     # HttpCompressionMiddleware (590) decodes it and before redirects and retries.
     "crawler.middlewares.WarcCaptureMiddleware": 950,
@@ -96,6 +105,7 @@ EXTENSIONS = {
     "crawler.extensions.ArchiveStateExtension": 100,
     "crawler.extensions.CrawlSummaryExtension": 200,
     "crawler.extensions.GcFreezeExtension": 300,
+    "crawler.extensions.LogFileErrorsExtension": 400,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ArticleJsonLinesPipeline": 800,

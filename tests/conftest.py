@@ -54,3 +54,16 @@ def run_crawl(archive_dir: Path, *args: str, spider: str = "rusislam", settings:
 def mirror():
     with MirrorServer() as server:
         yield server
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 16 MB file system (tmpfs), when this machine lets the tests mount one (root); skipped otherwise.
+    (A whole crawl of the mirror, page requisites included, must fit once the test frees it.)"""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=True)

@@ -97,10 +97,11 @@ def test_refused_connections_end_the_crawl_at_once_with_69(tmp_path):
     assert result.stderr.splitlines() == [f"rusislam-archive crawl: site {origin} unreachable: connection refused"]
     summary = crawl_summary(archive)
     assert summary["finish_reason"] == "site_unreachable"
-    # Not retried page by page: robots.txt and the start pages already queued, each tried once.
+    # Not retried page by page: robots.txt was tried once, and the pages waiting for it were never sent.
     log = (tmp_path / "arch.log").read_text()
     assert "Retrying" not in log and "Gave up retrying" not in log
-    assert summary["errors"]["count"] <= 5
+    assert log.count("No response for") == 1 and f"No response for {origin}/robots.txt" in log
+    assert summary["errors"] == {"count": 1, "by_reason": {"DownloadConnectionRefusedError": 1}}
 
 
 def test_a_host_name_that_does_not_resolve_exits_69(tmp_path, mirror):

@@ -172,3 +172,11 @@ def test_a_dateline_paragraph_outside_div_paragraphs_is_the_lead(minimal_site, m
                                                               for p in PARAGRAPHS) + "</div></div></section>")
     article = extract_article(html, "https://district.example/news/1", [], minimal_site("https://district.example"))
     assert article is not None and article.body.splitlines() == [first, *PARAGRAPHS]
+
+
+def test_no_lead_is_taken_from_above_the_title():
+    html = (f"<html><body><div><p>{LEAD}</p><h1>Headline</h1><div class='text'>" +
+            "".join(f"<p>{p}</p>" for p in PARAGRAPHS) + "</div></div></body></html>")
+    root = lxml.html.fromstring(html)
+    main, title = root.find(".//div[@class='text']"), root.find(".//h1")
+    assert with_main_text(PARAGRAPHS, main, RULES, title) == PARAGRAPHS

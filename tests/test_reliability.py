@@ -7,6 +7,7 @@ the mirror's request log, the WARC records, the JSON lines, the log and the run 
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -18,6 +19,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -26,10 +28,10 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.extract.siteconfig import load_site_config
 from crawler.extract.urls import SiteUrls
-from tests.conftest import FAST, ROOT
+from tests.conftest import FAST, ROOT, run_crawl
 from tests.mirror import MirrorServer
 from tests.mirror.faults import (
-    MARKER, FaultMirrorServer, Hang, Reset, ShortBody, Trickle, install_hostile_links,
+    MARKER, FaultMirrorServer, Hang, Mangle, Reset, ShortBody, Trickle, gzip_bomb, install_hostile_links, unusable_answers,
 )
 
 MiB = 1024 * 1024
@@ -315,6 +317,18 @@ def test_hostile_pages_give_a_record_or_a_logged_skip(fault_crawl):
         assert key(unreadable) not in extracted, unreadable
 
 
+@pytest.mark.parametrize("name,status", [("status_99", "99"), ("status_1000", "1000"), ("status_minus_200", "-200")])
+def test_a_status_that_is_no_http_status_is_archived_and_recorded_as_a_failure(fault_crawl, name, status):
+    path = fault_crawl["plan"].paths[name]
+    records = _records_for(fault_crawl, path)
+    assert [(r["type"], r["http"].get_statuscode()) for r in records] == [("response", status)]
+    assert "Странный статус".encode("utf-8") in records[0]["payload"]
+    url = fault_crawl["mirror"].base_url + path
+    log = run_log(fault_crawl["archive"], 1)
+    assert f"Not a usable answer, asked again by a later run: {url} (status {status} is no HTTP status)" in log
+    assert len(_requests_for(fault_crawl["runs"][1], fault_crawl, path)) == 1, "not asked again by the next run"
+
+
 def test_a_gzip_bomb_does_not_inflate_in_memory(fault_crawl):
     first, _ = fault_crawl["runs"]
     assert first.peak_rss < PEAK_RSS_LIMIT, f"peak RSS {first.peak_rss / MiB:.0f} MiB while a {BOMB_SIZE // MiB} MiB bomb was served"
@@ -511,6 +525,11 @@ def test_disk_full_stops_the_crawl_and_leaves_valid_files(tmp_path):
         log = run_log(archive, 1)
         assert re.search(r"ERROR: Cannot write .* stopping the crawl", log)
         assert "finish reason archive_write_failed" in full.output
+        # one ERROR line in the crawl's log and one line on the run's output, nothing half-written
+        crawl_errors = [line for line in log.splitlines() if "] ERROR: " in line and "[crawler.runner]" not in line]
+        assert len(crawl_errors) == 1, crawl_errors
+        assert full.output.count("\n") == 1 and "ERROR" in full.output, full.output[-3000:]
+        assert not list(archive.rglob("*.tmp"))
         archived = len(warc_records(archive))
         assert len(full.requests) - archived <= 8, "kept fetching pages it could not store"
         assert len(full.requests) < 40
@@ -525,3 +544,286 @@ def test_disk_full_stops_the_crawl_and_leaves_valid_files(tmp_path):
         assert again.returncode == 0, again.output[-3000:]
         ids = [line["id"] for line in jsonl_lines(archive)]
         assert len(ids) == len(set(ids)) == len(mirror.site.articles)
+
+
+# --- answers that are no copy of the page: failed (or gone), retried by later runs -------------------
+# en articles given an unusable answer in run 1 (tests/mirror/faults.py unusable_answers)
+UNUSABLE = {"not_modified_unasked": 22501, "partial": 23115, "forbidden": 22877, "not_found": 22705,
+            "challenge": 22630, "empty": 22457}
+
+
+def page_states(archive: Path, urls: SiteUrls, base: str, paths: dict[str, str]) -> dict:
+    from archive.state import StateStore, state_path
+
+    with StateStore(state_path(archive)) as store:
+        return {name: store.page(urls.canonical_key(base + path)) for name, path in paths.items()}
+
+
+@pytest.fixture(scope="module")
+def unusable_answers_crawl(tmp_path_factory):
+    """Run 1 with an unusable answer for six articles, run 2 with the site healthy, run 3 with --full."""
+    archive = tmp_path_factory.mktemp("unusable") / "archive"
+    with FaultMirrorServer() as mirror:
+        article = mirror.site.article_by_id
+        paths = {name: article(number).path for name, number in UNUSABLE.items()}
+        for name, fault in unusable_answers().items():
+            mirror.add_fault(paths[name], fault)
+        urls = SiteUrls(load_site_config("rusislam").with_origin(mirror.base_url))
+        runs, states = [], []
+        for extra in ((), (), ("--full",)):
+            runs.append(run_archive(archive, mirror.base_url, "--languages", "en", *extra, mirror=mirror))
+            states.append(page_states(archive, urls, mirror.base_url, paths))
+            if len(runs) == 1:
+                records_first = warc_records(archive)
+                mirror.clear_faults()
+        yield {"mirror": mirror, "archive": archive, "paths": paths, "runs": runs, "states": states,
+               "records_first": records_first, "urls": urls}
+
+
+def test_unusable_answers_are_archived_as_received_and_never_make_a_page_known(unusable_answers_crawl):
+    crawl = unusable_answers_crawl
+    assert [run.returncode for run in crawl["runs"]] == [0, 0, 0], crawl["runs"][0].output[-3000:]
+    urls, base = crawl["urls"], crawl["mirror"].base_url
+    expected = {"not_modified_unasked": "304", "partial": "206", "forbidden": "403", "not_found": "404",
+                "challenge": "200", "empty": "200"}
+    for name, path in crawl["paths"].items():
+        records = [r for r in crawl["records_first"] if same_page(urls, base, r["uri"], path)]
+        assert [(r["type"], r["http"].get_statuscode()) for r in records] == [("response", expected[name])], name
+    first = crawl["states"][0]
+    assert first["not_found"].condition == "gone" and not first["not_found"].has_good_copy
+    for name in UNUSABLE.keys() - {"not_found"}:
+        assert (first[name].condition, first[name].failures, first[name].has_good_copy) == ("failed", 1, False), name
+    assert "challenge page" in first["challenge"].last_error and "304" in first["not_modified_unasked"].last_error
+    summary = run_summary(crawl["archive"], 1)["crawl"]
+    listed = {entry["url"]: entry for entry in summary["failing_pages"]}
+    assert {base + path for name, path in crawl["paths"].items() if name != "not_found"} <= set(listed)
+    assert summary["archive"]["gone_pages"] >= 1  # the 404 page (and requisites the mirror lacks)
+
+
+def test_a_failed_page_is_fetched_and_extracted_by_the_next_run(unusable_answers_crawl):
+    crawl = unusable_answers_crawl
+    second = crawl["runs"][1]
+    titles = {line["title"] for line in jsonl_lines(crawl["archive"])}
+    for name, path in crawl["paths"].items():
+        if name == "not_found":
+            continue
+        requested = [r for r in second.requests if same_page(crawl["urls"], "", r.path, path)]
+        assert len(requested) == 1, f"{name}: run 2 did not ask again for a page that failed in run 1"
+        assert not requested[0].header("If-None-Match") and not requested[0].header("If-Modified-Since"), name
+        assert crawl["mirror"].site.article_by_id(UNUSABLE[name]).title in titles, name
+        assert crawl["states"][1][name].condition == "known", name
+
+
+def test_a_gone_page_waits_and_full_asks_for_every_page_without_a_good_copy(unusable_answers_crawl):
+    crawl = unusable_answers_crawl
+    path = crawl["paths"]["not_found"]
+    second, third = crawl["runs"][1], crawl["runs"][2]
+    assert not [r for r in second.requests if same_page(crawl["urls"], "", r.path, path)], "a 404 page asked again at once"
+    assert crawl["states"][1]["not_found"].condition == "gone"
+    assert [r for r in third.requests if same_page(crawl["urls"], "", r.path, path)], "--full did not ask for a page without a copy"
+    assert crawl["states"][2]["not_found"].condition == "known"
+    assert crawl["mirror"].site.article_by_id(UNUSABLE["not_found"]).title in {l["title"] for l in jsonl_lines(crawl["archive"])}
+
+
+def test_a_page_that_always_fails_waits_longer_after_each_failing_run_up_to_the_cap(tmp_path):
+    archive = tmp_path / "archive"
+    settings = {"RETRY_TIMES": "1", "FAILED_PAGE_BACKOFF_BASE": "3600", "FAILED_PAGE_BACKOFF_MAX": "5400"}
+    with MirrorServer() as mirror:
+        path = mirror.site.article_by_id(22501).path
+        mirror.site.fail_next(path, times=1000, status=503)
+        urls = SiteUrls(load_site_config("rusislam").with_origin(mirror.base_url))
+        url = mirror.base_url + path
+        asked, listed = [], []
+        for number in range(1, 5):
+            if number == 4:  # two hours pass: the wait after the second failing run (1 h) is over
+                with sqlite3.connect(archive / "state.sqlite3") as db:
+                    db.execute("UPDATE pages SET failed_at = '2000-01-01T00:00:00Z' WHERE url = ?", (url,))
+            run = run_archive(archive, mirror.base_url, "--languages", "en", settings=settings, mirror=mirror)
+            assert run.returncode == 0, run.output[-3000:]
+            asked.append(len([r for r in run.requests if same_page(urls, "", r.path, path)]))
+            listed.append({entry["url"]: entry for entry in run_summary(archive, number)["crawl"]["failing_pages"]}[url])
+    assert asked == [2, 2, 0, 2], "attempts per run: the next run, then not before the backoff is over"
+    assert [entry["failures"] for entry in listed] == [1, 2, 2, 3], "the retries of one run count once"
+    waits = [(datetime.fromisoformat(e["next_attempt"][:-1]) - datetime.fromisoformat(e["failed_at"][:-1])).total_seconds()
+             for e in listed]
+    assert waits == [0, 3600, 3600, 5400], "backoff: none after one failing run, then 1 h doubling, capped at 1.5 h"
+    assert listed[3]["last_error"] == "HTTP 503" and listed[3]["kind"] == "article"
+
+
+# --- a crash between archiving a page and writing its article: extracted from the WARC ------------
+def test_pages_archived_but_not_extracted_are_read_from_the_warc_and_lines_point_at_bodies(tmp_path):
+    from archive.reader import read_record
+
+    archive = tmp_path / "archive"
+    with MirrorServer() as mirror:
+        first = run_archive(archive, mirror.base_url, "--languages", "en", mirror=mirror)
+        assert first.returncode == 0, first.output[-3000:]
+        # As a kill between the WARC record and the JSON line leaves it: three articles without a
+        # line nor a version; the WARC copy of one of them cannot be found any more.
+        [lines_file] = sorted((archive / "articles").glob("*.jsonl"))
+        lines = lines_file.read_text(encoding="utf-8").splitlines(keepends=True)
+        lost = [json.loads(line) for line in lines[:3]]
+        lines_file.write_text("".join(lines[3:]), encoding="utf-8")
+        with sqlite3.connect(archive / "state.sqlite3") as db:
+            db.executemany("DELETE FROM articles WHERE id = ?", [(line["id"],) for line in lost])
+            db.execute("UPDATE pages SET warc_record_id = '<urn:uuid:00000000-0000-0000-0000-000000000000>' "
+                       "WHERE url = ?", (lost[2]["url"],))
+        second = run_archive(archive, mirror.base_url, "--languages", "en", mirror=mirror)
+        assert second.returncode == 0, second.output[-3000:]
+        asked = {mirror.base_url + r.path for r in second.requests}
+    log = run_log(archive, 2)
+    assert log.count("unreadable") == 1 and lost[2]["url"] in log
+    assert lost[0]["url"] not in asked and lost[1]["url"] not in asked, "an archived page was fetched again"
+    assert lost[2]["url"] in asked
+    again = {line["id"]: line for line in jsonl_lines(archive)}
+    for line in lost:
+        assert again[line["id"]]["title"] == line["title"] and again[line["id"]]["content_sha1"] == line["content_sha1"]
+    for line in again.values():  # every article line points at a record holding its page
+        stored = read_record(archive / "warc", line["warc"])
+        assert (stored.record_type, stored.status) == ("response", 200), line["url"]
+        assert html.escape(line["title"]).encode("utf-8") in stored.content(), line["url"]
+
+
+# --- a state write that fails after the JSON line was written -------------------------------------
+def test_a_failed_state_write_does_not_write_the_article_again_as_version_1(tmp_path):
+    from tests.fault_state import extensions_with_failing_state_writes
+
+    archive = tmp_path / "archive"
+    failing = {"EXTENSIONS": extensions_with_failing_state_writes(), "FAULT_STATE_FAIL_ARTICLE": "3"}
+    with MirrorServer() as mirror:
+        first = run_archive(archive, mirror.base_url, "--languages", "en", settings=failing, mirror=mirror)
+        assert first.returncode == 1, first.output[-3000:]
+        assert re.search(r"ERROR: Cannot write article records .*database or disk is full", run_log(archive, 1))
+        written = jsonl_lines(archive)
+        assert len(written) >= 3
+        second = run_archive(archive, mirror.base_url, "--languages", "en", mirror=mirror)
+        assert second.returncode == 0, second.output[-3000:]
+        lines = jsonl_lines(archive)
+        ids = [line["id"] for line in lines]
+        assert len(ids) == len(set(ids)) == len(mirror.site.articles_in("en")), Counter(ids).most_common(2)
+        assert {line["version"] for line in lines} == {1}
+    with sqlite3.connect(archive / "state.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == len(ids)
+
+
+def test_a_full_small_disk_gives_one_error_line_and_leaves_no_tmp_file(small_disk):
+    archive = small_disk / "archive"
+    filler = small_disk / "filler"
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    filler.write_bytes(b"\0" * (free - 200_000))  # room for the state store and a few pages
+    with MirrorServer() as mirror:
+        full = run_archive(archive, mirror.base_url, mirror=mirror)
+        assert full.returncode == 1, full.output[-3000:]
+        [line] = full.output.splitlines()
+        assert line.startswith("rusislam-archive: ERROR: crawl failed") and re.search("No space left|disk is full", line), line
+        assert not list(small_disk.rglob("*.tmp")) and not list(small_disk.rglob("*.open"))
+        for path in (archive / "warc").glob("*.warc.gz"):
+            assert warc_check(path).returncode == 0, path
+        filler.unlink()
+        again = run_archive(archive, mirror.base_url, mirror=mirror)
+        assert again.returncode == 0, again.output[-3000:]
+        ids = [line["id"] for line in jsonl_lines(archive)]
+        assert len(ids) == len(set(ids)) == len(mirror.site.articles)
+        assert integrity_check(archive) == "ok"
+
+
+# --- a damaged state store: stopped at start with the cause, rebuilt from the archive ----------------
+def flip_state_bytes(archive: Path) -> None:
+    """Damage the first table page of the state store (after a clean close the WAL is empty)."""
+    path = archive / "state.sqlite3"
+    data = bytearray(path.read_bytes())
+    for offset in range(4096, 4104):
+        data[offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_a_corrupt_state_store_stops_the_run_at_start_and_rebuild_state_restores_it(tmp_path):
+    archive = tmp_path / "archive"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with MirrorServer() as mirror:
+        first = run_archive(archive, mirror.base_url, "--languages", "en", mirror=mirror)
+        assert first.returncode == 0, first.output[-3000:]
+        articles_before = len(jsonl_lines(archive))
+        flip_state_bytes(archive)
+        damaged = run_archive(archive, mirror.base_url, "--languages", "en", mirror=mirror)
+        assert damaged.returncode == 1 and damaged.requests == []
+        [line] = damaged.output.splitlines()
+        assert "state store corrupt" in line and "rusislam-archive rebuild-state" in line, line
+        # the plain crawl says it the same way, in one ERROR line, and asks for nothing
+        plain = run_crawl(archive, "-a", f"base_url={mirror.base_url}", "-a", "languages=en")
+        assert mirror.requested_paths() == [r.path for r in first.requests]
+        errors = [l for l in plain.log.splitlines() if " ERROR: " in l]
+        assert len(errors) == 1 and "state store corrupt" in errors[0], plain.log[-3000:]
+        assert "'finish_reason': 'state_store_unusable'" in plain.log
+        rebuilt = subprocess.run([sys.executable, "-m", "crawler.cli", "rebuild-state", str(archive)],
+                                 cwd=ROOT, env=env, capture_output=True, text=True)
+        assert rebuilt.returncode == 0 and rebuilt.stderr == "", rebuilt.stderr
+        assert f"{articles_before} articles" in rebuilt.stdout and list(archive.glob("state.sqlite3.broken-*"))
+        assert integrity_check(archive) == "ok"
+        again = run_archive(archive, mirror.base_url, "--languages", "en", mirror=mirror)
+        assert again.returncode == 0, again.output[-3000:]
+        urls = SiteUrls(load_site_config("rusislam").with_origin(mirror.base_url))
+        refetched = [r.path for r in again.requests if urls.is_article(mirror.base_url + r.path)]
+    assert refetched == [], "the rebuilt state forgot pages the archive holds"
+    ids = [line["id"] for line in jsonl_lines(archive)]
+    assert len(ids) == len(set(ids)) == articles_before, "articles written again after the rebuild"
+
+
+# --- labels and headers that broke Scrapy's side of the crawl -------------------------------------
+MISLABELLED = {"rot13": 22501, "zlib_codec": 23115, "nul_byte": 22877, "retry_after_superscript": 22705}
+
+
+def with_nul_byte(body: bytes) -> bytes:
+    return body.replace(b"<head>", b"<head>\x00", 1)
+
+
+@pytest.fixture(scope="module")
+def mislabelled_crawl(tmp_path_factory):
+    """One en crawl: listings labelled charset=utf-16 (sent in UTF-8), articles labelled rot13 and
+    zlib_codec, one with a NUL byte in its head, a 503 with Retry-After: ², a gzip-bomb sitemap file."""
+    archive = tmp_path_factory.mktemp("mislabelled") / "archive"
+    with FaultMirrorServer() as mirror:
+        site = mirror.site
+        mirror.add_fault("/en/novosti/", Mangle(content_type="text/html; charset=utf-16"))
+        mirror.add_fault(site.article_by_id(MISLABELLED["rot13"]).path, Mangle(content_type="text/html; charset=rot13"))
+        mirror.add_fault(site.article_by_id(MISLABELLED["zlib_codec"]).path,
+                         Mangle(content_type="text/html; charset=zlib_codec"))
+        mirror.add_fault(site.article_by_id(MISLABELLED["nul_byte"]).path, Mangle(transform=with_nul_byte))
+        site.fail_next(site.article_by_id(MISLABELLED["retry_after_superscript"]).path, times=1, retry_after="²")
+        mirror.add_fault("/sitemap-iblock-ar.xml", gzip_bomb(32 * MiB, as_file=True))
+        run = run_archive(archive, mirror.base_url, "--languages", "en", mirror=mirror,
+                          settings={"DOWNLOAD_MAXSIZE": str(8 * MiB)})
+        urls = SiteUrls(load_site_config("rusislam").with_origin(mirror.base_url))
+        yield {"mirror": mirror, "archive": archive, "run": run, "urls": urls, "served": list(mirror.served)}
+
+
+def test_mislabelled_pages_lose_nothing_and_raise_nothing(mislabelled_crawl):
+    crawl = mislabelled_crawl
+    assert crawl["run"].returncode == 0, crawl["run"].output[-3000:]
+    log = run_log(crawl["archive"], 1)
+    for failure in ("Spider error", "Traceback", "Error downloading", "Error caught on signal handler"):
+        assert failure not in log, re.findall(f"{failure}.*\n(?:.*\n){{0,20}}", log)[:1]
+    site = crawl["mirror"].site
+    titles = {line["title"] for line in jsonl_lines(crawl["archive"])}
+    # every en article, found through the listings labelled utf-16 (the sitemap lists two of them)
+    assert titles == {article.title for article in site.articles_in("en")}
+    nul = next(line for line in jsonl_lines(crawl["archive"]) if line["title"] == site.article_by_id(MISLABELLED["nul_byte"]).title)
+    assert nul["body"] == site.article_by_id(MISLABELLED["nul_byte"]).body
+
+
+def test_mislabelled_pages_are_archived_as_received(mislabelled_crawl):
+    crawl = mislabelled_crawl
+    urls, base, site = crawl["urls"], crawl["mirror"].base_url, crawl["mirror"].site
+    records = warc_records(crawl["archive"])
+    for name in ("rot13", "zlib_codec"):
+        [record] = [r for r in records if same_page(urls, base, r["uri"], site.article_by_id(MISLABELLED[name]).path)]
+        assert record["http"].get_header("Content-Type") == f"text/html; charset={name}"
+    [nul] = [r for r in records if same_page(urls, base, r["uri"], site.article_by_id(MISLABELLED["nul_byte"]).path)]
+    assert b"<head>\x00" in nul["payload"]
+    retried = [r for r in records if same_page(urls, base, r["uri"], site.article_by_id(MISLABELLED["retry_after_superscript"]).path)]
+    assert [r["http"].get_statuscode() for r in retried] == ["503", "200"]
+    assert retried[0]["http"].get_header("Retry-After") == "²"
+    [bomb] = [r for r in records if r["uri"].endswith("/sitemap-iblock-ar.xml")]
+    served = next(s for s in crawl["served"] if s.path == "/sitemap-iblock-ar.xml")
+    assert bomb["payload"] == served.body and len(bomb["payload"]) < MiB
+    assert "Not a sitemap or feed, skipped: " + base + "/sitemap-iblock-ar.xml" in run_log(crawl["archive"], 1)

@@ -19,6 +19,7 @@ from archive.state import SCHEMA_VERSION, StateStore
 from crawler.extract.requisites import css_references, css_requisites, html_requisites, srcset_urls
 from crawler.extract.siteconfig import ConfigError, load_site_config
 from crawler.extract.urls import SiteUrls
+from tests.conftest import run_crawl
 from tests.mirror import MirrorServer
 from tests.mirror import requisites as mirror_requisites
 from tests.test_incremental import records_of, run_cli
@@ -94,7 +95,7 @@ def test_a_version_1_state_store_is_upgraded_with_its_rows(tmp_path):
         assert store.page("k").etag == '"e"'
         store.record_fetch("r", "http://x/logo.png", status=200, fetched_at=None, etag=None, last_modified=None,
                            payload_digest="sha1:B", kind="requisite")
-        assert store.counts() == {"pages": 1, "requisites": 1, "failed_pages": 0, "articles": 0}
+        assert store.counts() == {"pages": 1, "requisites": 1, "failed_pages": 0, "gone_pages": 0, "articles": 0}
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")} == {
@@ -190,3 +191,41 @@ def test_switch_fetches_requisites_robots_disallows_and_the_size_limit_drops_lar
         assert not {mirror.base_url + path for path in large} & targets
         with StateStore.in_archive(tmp_path / "archive") as store:
             assert store.failed_pages() == []  # too large is a choice, not a failure retried every run
+
+
+def test_requisites_wait_until_no_page_is_left_to_fetch(tmp_path):
+    """One request at a time, pages read inline: every page (robots.txt, sitemaps, listings,
+    articles) is fetched before any requisite, though each page names some (REQUISITE_PRIORITY)."""
+    with MirrorServer() as mirror:
+        result = run_crawl(tmp_path / "archive", "-a", f"base_url={mirror.base_url}", settings={
+            "CONCURRENT_REQUESTS": "1", "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "EXTRACT_WORKERS": "0"})
+        assert result.returncode == 0, result.log[-3000:]
+        requisites = mirror.site.requisite_paths()
+        kinds = ["requisite" if path in requisites else "page" for path in mirror.requested_paths()]
+        assert kinds.count("requisite") == len(requisites) and kinds.count("page") > 50
+        first = kinds.index("requisite")
+        assert "page" not in kinds[first:], f"a page waited behind requisites: {mirror.requested_paths()[first:]}"
+
+
+def test_requisites_on_a_host_the_site_lists_are_archived_with_its_robots_txt(tmp_path):
+    source = load_site_config("rusislam").path
+    site_file = tmp_path / "site.yaml"
+    text = open(source, encoding="utf-8").read()
+    site_file.write_text(text.replace("requisite_hosts: []", f"requisite_hosts: [{mirror_requisites.CDN_HOST}]"),
+                         encoding="utf-8")
+    with MirrorServer() as mirror:
+        result = run_crawl(tmp_path / "archive", "-a", f"site={site_file}", "-a", f"base_url={mirror.base_url}",
+                           "-a", "languages=en", spider="news")
+        assert result.returncode == 0, result.log[-3000:]
+        cdn = f"{mirror_requisites.CDN_HOST}:{mirror.port}"
+        on_cdn = [r.path for r in mirror.requests if r.header("Host") == cdn]
+        assert sorted(on_cdn) == ["/robots.txt", mirror_requisites.CDN_BANNER]  # once, robots.txt first asked
+        targets = [headers.get_header("WARC-Target-URI") for kind, headers, _ in
+                   records_of(sorted((tmp_path / "archive" / "warc").glob("*.warc.gz"))) if kind == "response"]
+        assert targets.count(mirror_requisites.cdn_url(mirror.base_url, mirror_requisites.CDN_BANNER)) == 1
+
+
+def test_requisites_on_other_hosts_are_left_alone_by_default(two_runs):
+    mirror, _, runs = two_runs
+    hosts = {r.header("Host") for run in runs for r in run["requests"]}
+    assert hosts == {f"127.0.0.1:{mirror.port}"}

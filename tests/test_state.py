@@ -74,7 +74,7 @@ def test_page_and_article_survive_reopen(tmp_path):
         # the page's article is recorded: nothing left to extract from the archive
         assert store.pages_without_article({"ar/53208": "ar-53208"}.get) == []
         assert [p.key for p in store.pages_without_article(lambda key: "another id")] == ["ar/53208"]
-        fetch(store, key="gone", status=404)  # no article to make: an error page
+        store.record_gone("gone", ARTICLE_URL, 404, "article")  # no article to make: an error page
         fetch(store, key="listing", kind="listing")
         fetch(store, key="no-copy", warc=None)  # nothing archived whole to read it from
         assert [p.key for p in store.pages_without_article(lambda key: "another id")] == ["ar/53208"]
@@ -125,6 +125,9 @@ def test_failures_count_up_then_clear(tmp_path):
         fetch(store, key="good")
         listing_url = "https://x/ar/novosti/?PAGEN_1=2"
         assert store.record_failure("listing/ar/2", listing_url, "HTTP 503", "listing", failed_at="2025-01-01T00:00:00Z") == 1
+        # the retries of one crawl (one session of the store) count once: the backoff counts runs
+        assert store.record_failure("listing/ar/2", listing_url, "HTTP 503", "listing", failed_at="2025-01-01T00:00:00Z") == 1
+    with StateStore(state_path(tmp_path)) as store:
         assert store.record_failure("listing/ar/2", listing_url, "timeout", "listing", failed_at="2025-01-01T00:00:01Z") == 2
         assert store.record_failure("ar/1", "https://x/ar/1", "DNS lookup failed", "article", failed_at="2025-01-01T00:00:02Z") == 1
         fetch(store, key="ar/53208")
@@ -139,7 +142,7 @@ def test_failures_count_up_then_clear(tmp_path):
         fetch(store, key="ar/53208")  # an answer clears the failure
         assert [p.key for p in store.failed_pages()] == ["listing/ar/2", "ar/1"]
         assert store.page("ar/53208").last_error is None
-        assert store.counts() == {"pages": 4, "requisites": 0, "failed_pages": 2, "articles": 0}
+        assert store.counts() == {"pages": 4, "requisites": 0, "failed_pages": 2, "gone_pages": 0, "articles": 0}
 
 
 def test_bad_arguments_are_refused(tmp_path):
@@ -158,7 +161,7 @@ def test_bad_arguments_are_refused(tmp_path):
 def test_foreign_or_newer_files_are_refused(tmp_path):
     garbage = tmp_path / "garbage.sqlite3"
     garbage.write_bytes(b"this is not a database, just bytes" * 100)
-    with pytest.raises(StateError, match="not a usable state store"):
+    with pytest.raises(StateError, match="state store corrupt \\(not an SQLite database\\)"):
         StateStore(garbage)
     foreign = tmp_path / "foreign.sqlite3"
     with sqlite3.connect(foreign) as db:
@@ -300,3 +303,96 @@ def test_lock_is_exclusive_names_holder_and_dies_with_it(tmp_path):
         with pytest.raises(ArchiveLocked, match=f"pid {os.getpid()} started .*; crawl pid 4242"):
             RunLock(tmp_path).acquire()  # a second descriptor in the same process is refused too
     RunLock(tmp_path).acquire().release()
+
+
+V1_PAGES = """
+CREATE TABLE pages (key TEXT PRIMARY KEY, url TEXT NOT NULL, kind TEXT NOT NULL, fetched_at TEXT, status INTEGER,
+    etag TEXT, last_modified TEXT, payload_digest TEXT, warc_file TEXT, warc_offset INTEGER, warc_length INTEGER,
+    warc_record_id TEXT, warc_date TEXT, warc_target_uri TEXT, failures INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+    failed_at TEXT) WITHOUT ROWID;
+CREATE TABLE articles (id TEXT PRIMARY KEY, version INTEGER NOT NULL, content_sha1 TEXT NOT NULL,
+    canonical_url TEXT NOT NULL, first_seen TEXT NOT NULL, last_changed TEXT NOT NULL, warc_file TEXT,
+    warc_offset INTEGER, warc_length INTEGER, warc_record_id TEXT, warc_date TEXT, warc_target_uri TEXT) WITHOUT ROWID;
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+PRAGMA user_version = 1;
+"""
+
+
+def test_schema_1_answers_that_were_no_copy_become_failed_or_gone(tmp_path):
+    """Schema 1 recorded a 403, a 404, an empty 200 or an unasked 304 as a fetch: the page was never asked again."""
+    path = state_path(tmp_path)
+    with sqlite3.connect(path) as db:
+        db.executescript(V1_PAGES)
+        rows = {"good": (200, DIGEST, "f.warc.gz"), "forbidden": (403, DIGEST, "f.warc.gz"),
+                "gone": (404, DIGEST, "f.warc.gz"), "empty": (200, "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ", "f.warc.gz"),
+                "unasked_304": (304, None, None), "partial": (206, DIGEST, "f.warc.gz"), "moved": (301, DIGEST, "f.warc.gz")}
+        db.executemany("INSERT INTO pages (key, url, kind, fetched_at, status, payload_digest, warc_file) "
+                       "VALUES (?, ?, 'article', '2025-01-01T00:00:00Z', ?, ?, ?)",
+                       [(key, f"https://x/{key}", *values) for key, values in rows.items()])
+    with StateStore(path) as store:
+        conditions = {key: store.page(key).condition for key in rows}
+        assert conditions == {"good": "known", "forbidden": "failed", "gone": "gone", "empty": "failed",
+                              "unasked_304": "failed", "partial": "failed", "moved": "known"}
+        forbidden = store.page("forbidden")
+        assert (forbidden.failures, forbidden.has_good_copy, forbidden.warc, forbidden.failed_at) == (
+            1, False, None, "2025-01-01T00:00:00Z")
+        assert "HTTP 403" in forbidden.last_error
+        assert store.page("gone").gone_at == "2025-01-01T00:00:00Z"
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+
+
+def test_retry_policy_and_pages_to_retry(tmp_path):
+    from archive.state import RetryPolicy
+
+    policy = RetryPolicy(backoff_base=3600, backoff_max=5400, gone_after=86400)
+    assert [policy.delay(n) for n in (1, 2, 3, 4)] == [0, 3600, 5400, 5400]
+    with StateStore(state_path(tmp_path)) as store:
+        fetch(store, key="known")
+        store.record_failure("once", "https://x/once", "HTTP 503", "article", failed_at="2025-01-01T00:00:00Z")
+        store.record_gone("gone", "https://x/gone", 410, "article", gone_at="2025-01-01T00:00:00Z")
+    for _ in range(2):  # failed in two sessions (runs)
+        with StateStore(state_path(tmp_path)) as store:
+            store.record_failure("twice", "https://x/twice", "HTTP 403", "article", failed_at="2025-01-01T00:00:00Z")
+    with StateStore(state_path(tmp_path)) as store:
+        due, deferred = store.pages_to_retry(policy, "2025-01-01T00:30:00Z")
+        assert ([p.key for p in due], [p.key for p in deferred]) == (["once"], ["gone", "twice"])
+        due, _ = store.pages_to_retry(policy, "2025-01-01T01:00:00Z")
+        assert [p.key for p in due] == ["once", "twice"]
+        due, _ = store.pages_to_retry(policy, "2025-01-02T00:00:00Z")
+        assert [p.key for p in due] == ["gone", "once", "twice"]
+        assert [p.key for p in store.pages_to_retry(policy, "2025-01-01T00:00:00Z", every=True)[0]] == ["gone", "once", "twice"]
+        assert policy.next_attempt(store.page("twice")) == "2025-01-01T01:00:00Z"
+        assert policy.next_attempt(store.page("known")) is None
+        with pytest.raises(StateError, match="no usable answer"):
+            fetch(store, key="x", status=403)
+        with pytest.raises(StateError, match="304 without a good copy"):
+            fetch(store, key="never-fetched", status=304)
+
+
+def test_the_message_names_the_cause_corrupt_locked_read_only(tmp_path, small_disk):
+    # corrupt: a flipped byte in a table page is found at open (PRAGMA quick_check), in one line
+    path = state_path(tmp_path)
+    with StateStore(path) as store:
+        for number in range(300):
+            store.record_failure(f"k{number}", f"https://x/{number}", "HTTP 503", "article")
+    data = bytearray(path.read_bytes())
+    data[4096:4104] = bytes(b ^ 0xFF for b in data[4096:4104])
+    path.write_bytes(bytes(data))
+    with pytest.raises(StateError) as corrupt:
+        StateStore(path)
+    assert "state store corrupt" in str(corrupt.value) and "rebuild-state" in str(corrupt.value)
+    assert "\n" not in str(corrupt.value)
+    # locked: another process holds a write lock
+    other = state_path(tmp_path / "locked")
+    StateStore(other).close()
+    holder = sqlite3.connect(other, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(StateError, match="locked by another process"):
+        StateStore(other, timeout=0.1)
+    holder.close()
+    # read-only: the file system was remounted read-only
+    StateStore(state_path(small_disk)).close()
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    with pytest.raises(StateError, match="read-only"):
+        StateStore(state_path(small_disk))

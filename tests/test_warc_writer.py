@@ -170,7 +170,7 @@ def test_truncated_exchange_is_marked(tmp_path):
         {"url": "ftp://russia-islworld.ru/"},
         {"url": "/relative/path"},
         {"truncated": "because"},
-        {"status": 42},
+        {"status": "200"},
         {"method": "GET /x"},
         {"body": "not bytes"},
     ],
@@ -178,6 +178,15 @@ def test_truncated_exchange_is_marked(tmp_path):
 def test_bad_exchange_is_refused_on_construction(overrides):
     with pytest.raises(ValueError):
         make_exchange(**overrides)
+
+
+@pytest.mark.parametrize("status", [99, 1000, -200])
+def test_a_status_twisted_accepts_is_archived_as_received(tmp_path, status):
+    with WarcArchiveWriter(tmp_path, "crawl") as writer:
+        writer.write_exchange(make_exchange(status=status))
+    with open(writer.files[0], "rb") as stream:
+        statuses = [r.http_headers.get_statuscode() for r in ArchiveIterator(stream) if r.rec_type == "response"]
+    assert statuses == [str(status)]
 
 
 def test_rotation_produces_closed_files_each_starting_with_warcinfo(tmp_path):

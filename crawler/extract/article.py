@@ -71,6 +71,25 @@ _OUTSIDE_ARTICLE_TAGS = {"nav", "aside", "footer"}
 _OUTSIDE_ARTICLE_WORDS = {"sidebar", "aside", "related", "menu", "nav", "footer", "teaser", "teasers"}
 
 
+_CONTROL_BYTES = bytes(byte for byte in range(32) if byte not in b"\t\n\r\f")
+_BINARY_SNIFF_BYTES = 2048
+
+
+def looks_binary(raw: bytes) -> bool:
+    """A file format's signature, or control bytes making up over a tenth of the first 2 KB.
+
+    A NUL byte or two in a page (a CMS bug, a pasted character) does not make it binary: the
+    page is read, its NULs removed. UTF-16 without a BOM (NUL every other byte) reads as binary.
+    """
+    if raw.lstrip()[:8].startswith(_BINARY_SIGNATURES):
+        return True
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    head = raw[:_BINARY_SNIFF_BYTES]
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return controls * 10 > len(head)
+
+
 def extract_article(body: bytes, url: str, headers: Any, site: SiteConfig, *,
                     use_selectors: bool = True, clean_params: Iterable[str] = ()) -> Article | None:
     """The article on a page, or None when the page is not an article (listing, home, about or
@@ -229,8 +248,7 @@ class _ArticlePage:
             log.info("empty body: %s", self.url)
             return None
         raw = bytes(self.raw)
-        if raw.lstrip()[:8].startswith(_BINARY_SIGNATURES) or b"\x00" in raw[:2048] and not raw.startswith(
-                (b"\xff\xfe", b"\xfe\xff")):
+        if looks_binary(raw):
             log.info("binary body, not HTML: %s", self.url)
             return None
         text, _encoding = decode_html(raw, self.headers)

@@ -153,7 +153,7 @@ def with_main_text(lines: list[str], main_block, rules: LineRules, title_element
         return main if text_chars(main) > text_chars(lines) else lines
     main_block, main = _paragraphs_container(main_block, main, lines, rules)
     covered = _covered(main, lines)
-    main_prose = sum(len(line) for line in main if len(line) >= PROSE_LINE_CHARS)
+    main_prose = _prose_chars(main)
     shared = sum(len(line) for line, inside in zip(main, covered) if inside)
     prose = _prose_chars(lines)
     if shared < WRONG_BLOCK_SHARE * text_chars(lines) and main_prose > WRONG_BLOCK_RATIO * prose and \
@@ -246,6 +246,8 @@ def lead_lines(main_block, rules: LineRules, title_element=None) -> list[str]:
     for _ in range(LEAD_CLIMB_LEVELS):
         sibling, skipped = node.getprevious(), 0
         while sibling is not None and (not isinstance(sibling.tag, str) or _is_aside_label(sibling, skipped)):
+            if title_element is not None and is_attached(title_element, sibling):
+                return []  # nothing between the title and the body
             skipped += isinstance(sibling.tag, str) and bool(element_text(sibling))
             sibling = sibling.getprevious()
         if sibling is not None:

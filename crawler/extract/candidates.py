@@ -6,7 +6,8 @@ arrived whole and is not over ``EXTRACT_MAXSIZE``. Offline re-extraction (``craw
 make the same choice from a WARC record alone, so the rule lives here as pure functions:
 ``extraction_skip_reason`` (status, URL, truncation, size) and ``is_text_response`` (Scrapy's choice
 of response class, restated without Scrapy; ``tests/test_offline_extract.py`` checks it against
-Scrapy's own).
+Scrapy's own). ``answer_problem`` is the other shared rule: which answers are a usable copy of
+their page (the crawl's state, and ``rusislam-archive rebuild-state`` reading the WARC files).
 """
 
 from __future__ import annotations
@@ -46,6 +47,32 @@ def extraction_skip_reason(url: str, status: int, urls: SiteUrls, *, body_size: 
     if max_size and body_size > max_size:
         return f"page of {body_size} bytes over EXTRACT_MAXSIZE ({max_size} bytes)"
     return None
+
+
+GONE_STATUSES = (404, 410)  # the page is gone: remembered as such, asked again rarely
+
+
+def answer_problem(status: int, body: bytes, *, truncated: bool, genuine_304: bool, method: str = "GET",
+                   body_required: bool = True) -> str | None:
+    """Why an answer is no usable copy of its page, or None when it is one (the page conditions of ``archive.state``).
+
+    ``genuine_304``: the request was conditional on a good copy the archive holds. A 2xx body is
+    usable here; whether it reads as the page is the spider's to say (``settle_fetch``).
+    ``body_required`` False: an empty 2xx is usable (an empty stylesheet or script is one).
+    """
+    if truncated:
+        return "truncated body"
+    if not 100 <= status <= 599:
+        return f"status {status} is no HTTP status"
+    if status == 304:
+        return None if genuine_304 else "304 Not Modified to a request not conditional on a copy held"
+    if status == 206:
+        return "206 Partial Content"
+    if 200 <= status < 300:
+        return None if body or method == "HEAD" or not body_required else f"empty {status} answer"
+    if 300 <= status < 400:
+        return None
+    return f"HTTP {status}"
 
 
 def is_text_response(headers: Any, url: str, body: bytes) -> bool:

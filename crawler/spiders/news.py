@@ -50,6 +50,7 @@ from scrapy.utils.sitemap import Sitemap
 
 from archive.reader import read_record
 from archive.revisit import RevisitPolicy, parse_utc, plan_revisits
+from archive.state import RetryPolicy
 from crawler.extract.record import Capture, article_record
 from crawler.extract.candidates import extraction_skip_reason
 from crawler.extract.feeds import announced_feeds, feed_entries, looks_like_feed
@@ -58,10 +59,11 @@ from crawler.extract.requisites import css_requisites, html_requisites
 from crawler.extract.siteconfig import SiteConfig, load_site_config
 from crawler.extract.urls import SiteUrls, article_id_of_key
 
-from ..extensions import archive_dir, archive_state
+from ..extensions import ARCHIVE_WRITE_ERRORS, archive_dir, archive_state, report_write_error, retry_policy
 from ..extraction import ExtractionPool
 from ..handlers import CAPTURE_STARTED
-from ..middlewares import PAGE_KIND, PAYLOAD_UNCHANGED, REQUISITE, REVISIT, WARC_META, header_pairs
+from ..middlewares import (COPY_UNREADABLE, PAGE_KIND, PAYLOAD_UNCHANGED, REQUISITE, REVISIT, WARC_META, header_pairs,
+                           settle_fetch)
 from ..options import parse_duration, parse_flag
 
 logger = logging.getLogger(__name__)
@@ -90,6 +92,7 @@ class NewsSiteSpider(scrapy.Spider):
         # Settings are not frozen yet: the site's politeness applies at "spider"
         # priority, below anything given with -s on the command line.
         crawler.settings.setdict(politeness_settings(spider.site), priority="spider")
+        spider.retry_policy = retry_policy(crawler.settings)
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(spider._feed_sitemap_backlog, signal=signals.request_left_downloader)
         crawler.signals.connect(spider._spider_idle, signal=signals.spider_idle)
@@ -106,7 +109,9 @@ class NewsSiteSpider(scrapy.Spider):
             self.site = self.site.with_origin(base_url)
         self.languages = self._parse_languages(languages)
         self.urls = SiteUrls(self.site)
-        self.allowed_domains = [self.site.origin.split("://", 1)[1].split(":")[0].strip("[]")]
+        # The requisite hosts' requests (their robots.txt included) must pass Scrapy's offsite filter;
+        # SiteScopeMiddleware keeps pages off them.
+        self.allowed_domains = [self.site.origin.split("://", 1)[1].split(":")[0].strip("[]"), *self.site.requisite_hosts]
         # Canonical keys of this run's pages (``_key``: one string object per page for all three).
         self.canonical_seen: set[str] = set()  # pages fetched, and the pages their rel=canonical names
         self.requested: dict[str, bool] = {}  # pages requested through _page_request -> new to the archive
@@ -119,6 +124,7 @@ class NewsSiteSpider(scrapy.Spider):
         self.revisit_policy = self._revisit_policy(revisit, revisit_after)
         self.started = datetime.now(timezone.utc)
         self._extraction: ExtractionPool | None = None
+        self.retry_policy: RetryPolicy = RetryPolicy()  # from the settings in from_crawler
 
     def _revisit_policy(self, revisit: str | None, revisit_after: str | None) -> RevisitPolicy | None:
         """``-a revisit=off``: none; ``-a revisit_after=AGE``: a fixed interval; else the site's rules."""
@@ -164,21 +170,36 @@ class NewsSiteSpider(scrapy.Spider):
         for code in self.languages:
             for path in self.site.languages[code].feeds:
                 yield self._sitemap_request(self.site.origin + path)
-        for page in self.archive_state.failed_pages() if self.archive_state else ():
-            if page.kind == REQUISITE:
-                self.crawler.stats.inc_value("incremental/retry_failed")
-                for request in self._requisite_requests([self.urls.requisite_url(page.url)]):
-                    yield request
-                continue
-            url = self.urls.to_crawl_url(page.url)
-            if url and self.urls.in_scope(url, self.languages):
-                self.crawler.stats.inc_value("incremental/retry_failed")
-                callback = self.parse_sitemap if page.kind == "sitemap" else self.parse_page
-                yield Request(url, callback=callback, meta={PAGE_KIND: page.kind}, dont_filter=True)
+        for request in self._retry_requests():
+            yield request
         for request in self._revisits():
             yield request
         async for item_or_request in self._finish_interrupted_extractions():
             yield item_or_request
+
+    def _retry_requests(self):
+        """Pages whose last answer was not usable (failed, gone) and whose wait is over (``RetryPolicy``);
+        ``-a full=1`` asks for every page without a good copy, waiting or not."""
+        state = self.archive_state
+        if state is None:
+            return
+        due, deferred = state.pages_to_retry(self.retry_policy, self.started, every=self.full)
+        if deferred:
+            logger.info("%d failed or gone pages not asked for in this run (their retry wait is not over)", len(deferred))
+            self.crawler.stats.set_value("incremental/retry_deferred", len(deferred))
+        for page in due:
+            if self.full and page.has_good_copy and not self.retry_policy.due(page, self.started):
+                continue  # full: every page *without* a good copy
+            if page.kind == REQUISITE:
+                self.crawler.stats.inc_value(f"incremental/retry_{page.condition}")
+                yield from self._requisite_requests([self.urls.requisite_url(page.url)])
+                continue
+            url = self.urls.to_crawl_url(page.url)
+            if url and self.urls.in_scope(url, self.languages):
+                self.crawler.stats.inc_value(f"incremental/retry_{page.condition}")
+                self.requested[self._key(url)] = not page.has_good_copy
+                callback = self.parse_sitemap if page.kind == "sitemap" else self.parse_page
+                yield Request(url, callback=callback, meta={PAGE_KIND: page.kind}, headers=_validators(page))
 
     def _revisits(self):
         """Conditional requests for the known pages due for a check (``archive.revisit``), whether
@@ -197,11 +218,9 @@ class NewsSiteSpider(scrapy.Spider):
         if plan.due > len(plan.pages):
             logger.info("%d pages due for a revisit, %d checked in this run (REVISIT_MAX_REQUESTS)", plan.due, len(plan.pages))
         for page in plan.pages:
-            known = self._archived(page.key)
-            if known is not None:
-                request = self._conditional_request(self.urls.to_crawl_url(page.url), known)
-                request.meta[REVISIT] = True
-                yield request
+            url = self.urls.to_crawl_url(page.url)
+            self.requested[self._key(url)] = False
+            yield Request(url, callback=self.parse_page, headers=_validators(state.page(page.key)), meta={REVISIT: True})
 
     async def _finish_interrupted_extractions(self):
         """Article pages an interrupted run archived but never extracted: extract them from the WARC.
@@ -217,13 +236,19 @@ class NewsSiteSpider(scrapy.Spider):
         for page in state.pages_without_article(article_id_of_key):
             self.crawler.stats.inc_value("incremental/extraction_resumed")
             try:
-                stored = read_record(archive_dir(self.crawler.settings) / "warc", page.warc)
+                stored = read_record(archive_dir(self.crawler.settings) / "warc", page.warc.pointer())
                 body = stored.content()
             except (OSError, ValueError, TypeError) as error:
                 logger.warning("Archived copy of %s unreadable (%s): fetching it again", page.url, error)
                 url = self.urls.to_crawl_url(page.url)
                 if url:
-                    yield Request(url, callback=self.parse_page, dont_filter=True)
+                    yield Request(url, callback=self.parse_page, meta={COPY_UNREADABLE: True}, dont_filter=True)
+                continue
+            skip = extraction_skip_reason(page.url, page.status, self.urls, body_size=len(body),
+                                          truncated=bool(stored.truncated),
+                                          max_size=self.crawler.settings.getint("EXTRACT_MAXSIZE"))
+            if skip:  # archived but not extracted when it came (too large...): the same rule now
+                logger.debug("Archived copy of %s not extracted (%s)", page.url, skip)
                 continue
             reading = await self.extraction.read(body, page.url, stored.header_list, clean_params=tuple(self.urls.clean_params))
             article = reading.article
@@ -345,7 +370,8 @@ class NewsSiteSpider(scrapy.Spider):
         if body[:2] == b"\x1f\x8b":  # a .xml.gz file served as application/gzip
             try:
                 body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
-            except OSError:
+            except (OSError, EOFError, ValueError) as error:  # ValueError: inflates past DOWNLOAD_MAXSIZE (a bomb)
+                logger.info("Compressed sitemap unreadable: %s (%s)", response.url, error or type(error).__name__)
                 return None
         head = body[:1024].lstrip().lower()
         if response.status != 200 or not (head.startswith((b"<?xml", b"<urlset", b"<sitemapindex"))
@@ -362,21 +388,22 @@ class NewsSiteSpider(scrapy.Spider):
         key = self._key(url)
         if key in self.requested:  # pages link the same pages: one Request each, not one per link to filter
             return None
-        known = None if self.urls.is_listing(url) else self._archived(key)
+        known = None if self.urls.is_listing(url) else self._page_state(key)
         if known is None:
             self.requested[key] = True
             return Request(url, callback=self.parse_page)
-        fetched = _parse_iso(known.fetched_at)
-        if lastmod is None or not _lastmod_after(lastmod, fetched):
-            self.crawler.stats.inc_value("incremental/skipped_known")
-            return None
-        self.crawler.stats.inc_value("incremental/refetch")
-        return self._conditional_request(url, known)
-
-    def _conditional_request(self, url: str, known) -> Request:
-        """A request for a page the archive holds, with its stored validators (a 304 if unchanged)."""
-        self.requested[self._key(url)] = False
-        return Request(url, callback=self.parse_page, headers=_conditional_headers(known))
+        if known.condition != "known":  # failed or gone: asked again once its wait is over
+            if not self._retry_due(known):
+                self.crawler.stats.inc_value("incremental/skipped_waiting")
+                return None
+            self.crawler.stats.inc_value(f"incremental/retry_{known.condition}")
+        else:
+            if lastmod is None or not _lastmod_after(lastmod, _parse_iso(known.fetched_at)):
+                self.crawler.stats.inc_value("incremental/skipped_known")
+                return None
+            self.crawler.stats.inc_value("incremental/refetch")
+        self.requested[key] = not known.has_good_copy
+        return Request(url, callback=self.parse_page, headers=_validators(known))
 
     def _requisite_requests(self, urls):
         """Requests for the requisites (crawl URLs) not yet asked for in this run: each once,
@@ -390,12 +417,10 @@ class NewsSiteSpider(scrapy.Spider):
             meta = {PAGE_KIND: REQUISITE, "download_maxsize": settings.getint("REQUISITE_MAXSIZE")}
             if settings.getbool("REQUISITES_IGNORE_ROBOTSTXT"):
                 meta["dont_obey_robotstxt"] = True
-            if not self.urls.is_own(url):  # on one of the site's requisite_hosts
-                meta["allow_offsite"] = True
-            known = self._archived(key)
+            known = self._page_state(key)
             self.crawler.stats.inc_value("requisites/requested")
             yield Request(url, callback=self.parse_requisite, meta=meta, priority=settings.getint("REQUISITE_PRIORITY"),
-                          headers=_conditional_headers(known) if known is not None else None)
+                          headers=_validators(known) if known is not None else None)
 
     def parse_requisite(self, response):
         """A requisite is archived (by the WARC middleware) and never read as a page; the
@@ -411,10 +436,17 @@ class NewsSiteSpider(scrapy.Spider):
         several sets, and the URL memos hand out a new string for a key they have forgotten."""
         return sys.intern(self.urls.canonical_key(url))
 
-    def _archived(self, key: str):
-        """The state of the page with this canonical key when the archive holds a good copy, else None."""
-        known = self.archive_state.page(key) if self.archive_state else None
-        return known if known is not None and known.fetched_at and not known.failures else None
+    def _page_state(self, key: str):
+        return self.archive_state.page(key) if self.archive_state else None
+
+    def _retry_due(self, page) -> bool:
+        """Whether this run asks again for a failed or gone page: its wait is over, or ``full`` and no good copy."""
+        return (self.full and not page.has_good_copy) or self.retry_policy.due(page, self.started)
+
+    def _lacks(self, key: str) -> bool:
+        """Whether the archive lacks a good copy of the page and this run will ask for it."""
+        known = self._page_state(key)
+        return known is None or (not known.has_good_copy and self._retry_due(known))
 
     def _article_recorded(self, url: str) -> bool:
         return self.archive_state is not None and self.archive_state.article(self.urls.article_id(url)) is not None
@@ -422,6 +454,7 @@ class NewsSiteSpider(scrapy.Spider):
     async def parse_page(self, response):
         if not isinstance(response, TextResponse):
             logger.info("Not an HTML page, archived only: %s (%s)", response.url, response.headers.get("Content-Type"))
+            settle_fetch(self.crawler, response, "not an HTML page")
             return
         self.canonical_seen.add(self._key(response.url))
         if self.urls.is_listing(response.url):
@@ -440,6 +473,9 @@ class NewsSiteSpider(scrapy.Spider):
             not self.urls.is_article(response.url) or self._article_recorded(response.url))
         skip = None if unchanged else self._extraction_skip_reason(response)
         reading = await self._read(response, extract=not (unchanged or skip))
+        # Only a body that reads as the article makes an article page known (not an error or
+        # challenge page served with 200): anything else is asked again by a later run.
+        settle_fetch(self.crawler, response, _reading_problem(reading, extracted=not (unchanged or skip)))
         if reading is None:
             return
         for request in self._follow_links(self._unseen(reading.links, reading.canonical)):
@@ -512,7 +548,7 @@ class NewsSiteSpider(scrapy.Spider):
         article_keys = {self._key(url): url for url in others if self.urls.is_article(url)}
         new_articles = sum(
             1 for key in article_keys
-            if key not in self.listed and (self.requested.get(key) or self._archived(key) is None)
+            if key not in self.listed and (self.requested.get(key) or self._lacks(key))
         )
         self.listed.update(article_keys)
         known_streak = 0 if new_articles else response.meta.get("known_streak", 0) + 1
@@ -537,16 +573,28 @@ class NewsSiteSpider(scrapy.Spider):
         if self._extraction is not None:
             self._extraction.close()
         if reason == "finished" and self.archive_state is not None:
-            self.archive_state.listing_walk_completed()
-            self.archive_state.sitemaps_read(self._sitemaps_read)
+            try:
+                self.archive_state.listing_walk_completed()
+                self.archive_state.sitemaps_read(self._sitemaps_read)
+            except ARCHIVE_WRITE_ERRORS as error:
+                report_write_error(self.crawler, f"the state store {self.archive_state.path}", error)
 
-def _conditional_headers(known) -> dict[str, str]:
-    """If-None-Match / If-Modified-Since from the validators of the archived copy."""
+
+def _reading_problem(reading, extracted: bool) -> str | None:
+    if reading is None:
+        return "the page could not be read"
+    if extracted and reading.article is None:
+        return "no article on the page (an error or challenge page?)"
+    return None
+
+
+def _validators(page) -> dict:
+    """Conditional request headers for a page whose good copy the archive holds (none without one)."""
     headers = {}
-    if known.etag:
-        headers["If-None-Match"] = known.etag
-    if known.last_modified:
-        headers["If-Modified-Since"] = known.last_modified
+    if page.has_good_copy and page.etag:
+        headers["If-None-Match"] = page.etag
+    if page.has_good_copy and page.last_modified:
+        headers["If-Modified-Since"] = page.last_modified
     return headers
 
 

@@ -17,6 +17,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 from urllib.parse import urlsplit
 
 from .server import MirrorServer, RequestRecord, ServedResponse, _Handler
@@ -88,6 +89,20 @@ class Trickle(Fault):
             handler.wfile.flush()
             time.sleep(self.seconds / self.pieces)
         handler.close_connection = True
+
+
+@dataclass
+class Mangle(Fault):
+    """The site's own page, uncompressed, with another Content-Type and/or its body transformed."""
+
+    content_type: str | None = None
+    transform: Callable[[bytes], bytes] | None = None
+
+    def serve(self, handler, method):
+        page = handler.site_page(method)
+        body = self.transform(page.body) if self.transform else page.body
+        handler._send(method, Page(page.status, page.reason, body, self.content_type or page.content_type,
+                                   page.headers, compressible=False))
 
 
 @dataclass
@@ -192,13 +207,17 @@ def redirect(location: str, status: int = 301) -> Respond:
                         [("Location", location)], compressible=False))
 
 
-def gzip_bomb(inflated_size: int, member_size: int = 16 * 1024 * 1024) -> Respond:
+def gzip_bomb(inflated_size: int, member_size: int = 16 * 1024 * 1024, *, as_file: bool = False) -> Respond:
     """A small gzip body (about 1/1000 of ``inflated_size``) that inflates to ``inflated_size`` zero bytes.
 
     Built from one compressed member repeated (a multi-member gzip stream), so it is cheap to make.
+    Sent as an HTML page with Content-Encoding: gzip, or ``as_file`` as a file (``application/gzip``,
+    as a ``sitemap.xml.gz`` is served).
     """
     member = gzip.compress(b"\0" * member_size, compresslevel=9, mtime=0)
     body = member * max(1, inflated_size // member_size)
+    if as_file:
+        return Respond(Page(200, "OK", body, "application/gzip", compressible=False))
     return Respond(Page(200, "OK", body, "text/html; charset=UTF-8", [("Content-Encoding", "gzip")],
                         compressible=False))
 
@@ -225,6 +244,36 @@ AR_PARAGRAPHS = [
     "ناقش أعضاء مجموعة الرؤية الاستراتيجية قضايا التعاون الإنساني بين روسيا والعالم الإسلامي في اجتماعهم.",
     "وتقرر في ختام الاجتماع إعداد تقرير مشترك وعقد الدورة المقبلة في مدينة قازان الروسية.",
 ]
+
+
+CHALLENGE_HTML = (b'<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>'
+                  b'<meta http-equiv="refresh" content="360"></head><body><div id="challenge-stage">'
+                  b'<h1>Checking your browser before accessing the site.</h1><p>This process is automatic.</p>'
+                  b'</div><script src="/cdn-cgi/challenge-platform/orchestrate/jsch/v1"></script></body></html>')
+
+
+def unusable_answers() -> dict[str, Respond]:
+    """Answers a WAF, a cache or a rate limiter gives instead of a page: none is a copy of it.
+
+    Each must be archived as received and leave the page failed (gone for the 404), never known.
+    """
+    def status(code: int, reason: str, body: bytes = b"", headers=()) -> Respond:
+        return Respond(Page(code, reason, body, "text/html; charset=UTF-8", list(headers), compressible=False))
+
+    return {
+        "not_modified_unasked": status(304, "Not Modified"),
+        "partial": status(206, "Partial Content", b"<!DOCTYPE html><html><head><title>",
+                          [("Content-Range", "bytes 0-34/40000")]),
+        "forbidden": status(403, "Forbidden", b"<html><body><h1>403 Forbidden</h1></body></html>"),
+        "not_found": status(404, "Not Found", b"<html><body><h1>404 Not Found</h1></body></html>"),
+        "challenge": html_page(CHALLENGE_HTML),
+        "empty": empty_html(),
+    }
+
+
+def odd_status(status: int) -> Respond:
+    body = article_html("Странный статус", RU_PARAGRAPHS).encode("utf-8")
+    return Respond(Page(status, "Odd", body, "text/html; charset=UTF-8", compressible=False))
 
 
 def binary_as_html(size: int = 64 * 1024, seed: int = 6) -> Respond:
@@ -332,6 +381,10 @@ def install_hostile_links(mirror: FaultMirrorServer, hub: Article, offsite_origi
         "huge": (fault_article_path("huge", 8), huge_html(huge_size)),
         "too_big": (fault_article_path("too-big", 9), huge_html(too_big_size)),
         "deep": (fault_article_path("deep", 10), deeply_nested(20000)),
+        # status codes Twisted accepts that are no HTTP status
+        "status_99": (fault_article_path("status-99", 11), odd_status(99)),
+        "status_1000": (fault_article_path("status-1000", 12), odd_status(1000)),
+        "status_minus_200": (fault_article_path("status-minus-200", 13), odd_status(-200)),
     }
     chain_length = 15
     for step in range(1, chain_length + 1):

@@ -29,6 +29,10 @@ DISALLOWED_STYLESHEET = "/bitrix/templates/rusislam/template_styles.css?15891123
 DISALLOWED_SCRIPT = "/bitrix/js/main/core/core.js?1589112345"
 DISALLOWED_PIXEL = "/bitrix/images/counter.gif"
 DISALLOWED_FONT = "/bitrix/fonts/naskh.woff"
+# A partner's banner on another host (an image CDN): the mirror's own server under the name
+# ``localhost``; archived only when the site YAML lists that host under ``requisite_hosts``.
+CDN_HOST = "localhost"
+CDN_BANNER = "/upload/cdn/partner-banner.png"
 # A computed style the stylesheet sets (on the article title), for replays to check.
 TITLE_COLOR = "rgb(0, 102, 51)"
 
@@ -60,6 +64,13 @@ _TEXTS = {
     "/bitrix/js/main/core/core.js": ("var BX = {ready: function (f) { f(); }, message: function () {}};\n",
                                      "application/javascript; charset=UTF-8"),
 }
+
+
+def cdn_url(base: str, path: str) -> str:
+    """``path`` on the CDN host: the mirror's origin (``base``) under the name ``CDN_HOST``."""
+    scheme, _, netloc = base.partition("://")
+    port = netloc.rsplit(":", 1)[1] if netloc.rsplit(":", 1)[-1].isdigit() and ":" in netloc else ""
+    return f"{scheme}://{CDN_HOST}{':' + port if port else ''}{path}"
 
 
 def requisite(path: str) -> tuple[bytes, str, bool] | None:

@@ -488,7 +488,7 @@ class MirrorSite:
             f'<nav class="main-menu"><ul>{items}</ul></nav>\n</header>\n'
         )
 
-    def _modern_footer(self, language: str) -> str:
+    def _modern_footer(self, language: str, base: str) -> str:
         c = MODERN[language]
         return (
             f'<div class="cookie-notice" id="cookie-notice"><span>{esc(c["cookie"])}</span> '
@@ -500,6 +500,8 @@ class MirrorSite:
             '<div class="footer__links"><a href="mailto:info@russia-islworld.ru">info@russia-islworld.ru</a> '
             '<a href="https://t.me/rusislworld" target="_blank">t.me/rusislworld</a> '
             '<a href="/bitrix/rk.php?id=4&amp;goto=https%3A%2F%2Ftass.ru">tass.ru</a></div>\n'
+            f'<a class="footer__partner" href="https://tass.ru/"><img src="{req.cdn_url(base, req.CDN_BANNER)}" '
+            'alt="TASS"></a>\n'
             f'</footer>\n<img src="{req.DISALLOWED_PIXEL}" width="1" height="1" alt="">\n'
             '<script>BX.ready(function(){BX.message({"SITE_ID":"s1"});});</script>\n'
         )
@@ -601,7 +603,7 @@ class MirrorSite:
             + f'<a class="news-detail__back" href="{SECTION[lang]["news"]}">{esc(c["more"])}</a>\n'
             '</div>\n</main>\n'
             + self._sidebar_modern(article, lang, base)
-            + '</div>\n' + self._modern_footer(lang) + "</body>\n</html>\n"
+            + '</div>\n' + self._modern_footer(lang, base) + "</body>\n</html>\n"
         )
 
     # --- rendering: old table article --------------------------------------------------
@@ -686,7 +688,7 @@ class MirrorSite:
             + f'<body class="page page-{language}">\n' + self._modern_header(language)
             + f'<div class="page__wrapper">\n<main class="page__content">\n<h1>{esc(title)}</h1>\n{content}</main>\n'
             + (self._sidebar_modern(None, language, base) if sidebar else "")
-            + "</div>\n" + self._modern_footer(language) + "</body>\n</html>\n"
+            + "</div>\n" + self._modern_footer(language, base) + "</body>\n</html>\n"
         )
 
     def render_listing(self, language: str, page_no: int, base: str) -> str:
