@@ -106,7 +106,7 @@ def test_the_store_gives_dated_candidates_of_good_copies_only(tmp_path):
         fetch("a1", status=304, when="2026-11-02T00:00:00Z")  # a check: first capture stays
         fetch("about", kind="other")
         fetch("list", kind="listing")  # fetched every run anyway
-        fetch("gone", status=404)
+        store.record_gone("gone", "https://example.org/gone", 404, "article")
         store.record_failure("failing", "https://example.org/failing", "HTTP 503", "article")
         store.record_article_version("id-a1", "s1", "https://example.org/a1", None, seen_at="2026-11-01T00:00:00Z",
                                      published="2026-10-30")

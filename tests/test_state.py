@@ -339,7 +339,7 @@ def test_schema_1_answers_that_were_no_copy_become_failed_or_gone(tmp_path):
         assert "HTTP 403" in forbidden.last_error
         assert store.page("gone").gone_at == "2025-01-01T00:00:00Z"
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
 
 
 def test_retry_policy_and_pages_to_retry(tmp_path):
