@@ -20,8 +20,8 @@ Fields compared with the crawl's records:
   are written to the second, so they are equal.
 - ``warc``: the pointer of the response record read, the record the crawl pointed to.
 - ``extractor``: the extractor version running now (the point of re-extracting);
-- ``version``, ``previous_sha1``: counted over the WARC files given (above), not read from the
-  archive's state store, so they follow the new extractor's view of what changed.
+- ``version``, ``previous_sha1`` (``record.next_version_fields``): counted over the WARC files given,
+  not read from the archive's state store, so they follow the new extractor's view of what changed.
 Revisit records carry no body and are not re-extracted: the article came from the capture they
 refer to. Records are written in WARC order (files in the order given, a directory's files sorted
 by name), also with ``--jobs N``, so the output is deterministic.
@@ -53,7 +53,7 @@ from archive.reader import MAX_DECODED_SIZE, StoredRecord, WarcReadError, decode
 from archive.warc import WarcPointer
 from crawler.extraction import exit_with_parent
 from crawler.extract.article import extract_article, warm_up
-from crawler.extract.record import Capture, article_record
+from crawler.extract.record import Capture, article_record, next_version_fields
 from crawler.extract.candidates import extraction_skip_reason, is_text_response
 from crawler.extract.siteconfig import ConfigError, SiteConfig, load_site_config
 from crawler.extract.urls import SiteUrls, parse_clean_params
@@ -204,8 +204,7 @@ class ArticleVersions:
         if current is not None and current[1] == content_sha1:
             self.unchanged += 1
             return None
-        fields = {"version": 1 if current is None else current[0] + 1,
-                  "previous_sha1": None if current is None else current[1]}
+        fields = next_version_fields(current)
         self.current[article_id] = (fields["version"], content_sha1)
         return fields
 

@@ -11,6 +11,7 @@ from archive.jsonl import JsonLinesWriter
 from archive.state import WarcRecordRef
 
 from .extensions import ARCHIVE_WRITE_ERRORS, archive_dir, archive_state, stop_crawl_on_write_error
+from .extract.record import next_version_fields
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +55,8 @@ class ArticleJsonLinesPipeline:
             self.stats.inc_value("articles/duplicate")
             raise DropItem(f"article {record['id']} already written in this run ({record['url']})", log_level="INFO")
         self.ids.add(record["id"])
-        if self.state is not None:
-            record = self._versioned(record)
+        # without a state store there is no history: every article is a first version
+        record = self._versioned(record) if self.state is not None else {**record, **next_version_fields(None)}
         # The line first, then the state: a crash in between leaves a line the state lacks,
         # which the next run reconciles; the other order could lose the article.
         try:
@@ -75,8 +76,7 @@ class ArticleJsonLinesPipeline:
         if current is not None and current.content_sha1 == record["content_sha1"]:
             self.stats.inc_value("articles/unchanged")
             raise DropItem(f"article {record['id']} unchanged since version {current.version}", log_level="DEBUG")
-        record["version"] = 1 if current is None else current.version + 1
-        record["previous_sha1"] = None if current is None else current.content_sha1
+        record.update(next_version_fields(None if current is None else (current.version, current.content_sha1)))
         return record
 
     def _remember_version(self, record: dict) -> None:

@@ -185,7 +185,9 @@ def read_crawl_summary(paths: RunPaths, started: datetime) -> dict | None:
         spider, started, finished   names and UTC ISO times
         finish_reason               Scrapy's: "finished", "shutdown", "closespider_pagecount", ...
         pages                       {"fetched": int, "by_status": {"200": int, "304": int, ...},
-                                     "revisits": int, "not_modified": int}
+                                     "revisits": int, "not_modified": int}   (page requisites not included)
+        requisites                  {"requested", "fetched", "revisits", "not_modified", "bytes", "too_large": int,
+                                     "by_status": {...}}   images, stylesheets, scripts, fonts of the pages
         revisits                    {"due": int, "checked": int, "changed": int}: known pages the
                                     revisit policy found due, those checked (REVISIT_MAX_REQUESTS
                                     bounds them) and those whose payload changed

@@ -18,7 +18,8 @@ import jsonschema
 import pytest
 
 from crawler.extract.article import extract_article
-from crawler.extract.record import EXTRACTOR_VERSION, Article, Capture, article_record, extractor_info, load_schema
+from crawler.extract.record import (EXTRACTOR_VERSION, Article, Capture, article_record, extractor_info, load_schema,
+                                   next_version_fields)
 from crawler.extract.siteconfig import load_site_config
 from crawler.extract.urls import SiteUrls
 
@@ -353,17 +354,26 @@ def test_record_key_order_and_schema(site):
     record = article_record(article, capture)
     assert list(record) == [
         "id", "url", "canonical_url", "site", "language", "language_declared", "title", "published",
-        "published_raw", "body", "source", "author", "categories", "tags", "translations", "fetched_at", "http_status",
-        "content_sha1", "warc", "extractor",
+        "published_date", "published_raw", "body", "source", "author", "categories", "tags", "translations",
+        "fetched_at", "http_status", "content_sha1", "warc", "extractor",
     ]
+    assert record["published_date"] == record["published"][:10]
     assert record["fetched_at"] == "2024-05-01T12:30:05Z"
     assert record["extractor"] == extractor_info() and record["extractor"]["version"] == EXTRACTOR_VERSION
     schema = load_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
+    # the pipeline adds the version fields: a line lacking them is not a line of the archive
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(record, schema, cls=jsonschema.Draft202012Validator)
+    record = {**record, **next_version_fields(None)}
+    assert record["version"] == 1 and record["previous_sha1"] == ""
     jsonschema.validate(record, schema, cls=jsonschema.Draft202012Validator)
     no_warc = article_record(article, Capture(AR_URL, datetime(2024, 5, 1, 15, 0), 200, None))
     assert no_warc["warc"] is None and no_warc["fetched_at"] == "2024-05-01T15:00:00Z"
-    jsonschema.validate({**no_warc, "version": 2, "previous_sha1": "0" * 40}, schema)
+    jsonschema.validate({**no_warc, **next_version_fields((1, "0" * 40))}, schema)
+    assert next_version_fields((1, "0" * 40)) == {"version": 2, "previous_sha1": "0" * 40}
+    with pytest.raises(jsonschema.ValidationError):  # one type per field: a first version says "", not null
+        jsonschema.validate({**record, "previous_sha1": None}, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**record, "unexpected": 1}, schema)
     with pytest.raises(jsonschema.ValidationError):

@@ -99,7 +99,7 @@ def test_run_1_archives_everything(three_runs):
     lines = lines_of(run["jsonl"])
     assert len(lines) == len(mirror.site.articles) - len(NEW_ARTICLES) == 30
     assert {line["version"] for line in lines} == {1}
-    assert all(line["previous_sha1"] is None for line in lines)
+    assert all(line["previous_sha1"] == "" for line in lines)
     summaries = sorted((archive / "runs").glob("*.json"))
     summary = json.loads([p for p in summaries if not p.name.endswith(".crawl.json")][0].read_text())
     assert summary["exit_code"] == 0 and summary["crawl"]["articles"]["new"] == 30

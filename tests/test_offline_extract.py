@@ -243,7 +243,7 @@ def test_versions_over_two_runs_equal_the_crawl_lines(tmp_path):
         assert record == by_key[(record["id"], record["version"])]
     # Only run 2's WARC: its history starts there, so the edited article is a first version.
     only_second = list(iter_article_records(second.warc_files[-1:]))
-    assert [(r["id"], r["version"], r["previous_sha1"]) for r in only_second] == [(changed[0]["id"], 1, None)]
+    assert [(r["id"], r["version"], r["previous_sha1"]) for r in only_second] == [(changed[0]["id"], 1, "")]
 
 
 def test_offline_module_does_not_import_scrapy():

@@ -3,6 +3,13 @@
 Kept apart from the extractor so that the crawl process, which only writes records, does not
 load the extraction stack (trafilatura, dateparser, langdetect profiles): extraction runs in a
 worker process (``crawler.extraction``).
+
+Every line has every field, each always of one JSON type (null where article.schema.json allows
+it), and a field that describes something every article has is never null on every line of a run:
+tools that type a column from the first file they read (Hugging Face ``datasets``, pyarrow) then
+type it the same way in every run's file. So ``previous_sha1`` is "" (not null) on first versions,
+and ``published_date`` repeats the printed calendar date of ``published`` for loaders that would
+turn a date-time with an offset into UTC (and so, near midnight, into the wrong day).
 """
 
 from __future__ import annotations
@@ -95,6 +102,7 @@ def article_record(article: Article, capture: Capture) -> dict:
         "language_declared": article.language_declared,
         "title": article.title,
         "published": article.published,
+        "published_date": article.published[:10] if article.published else None,
         "published_raw": article.published_raw,
         "body": article.body,
         "source": dict(article.source) if article.source else None,
@@ -109,6 +117,14 @@ def article_record(article: Article, capture: Capture) -> dict:
         "extractor": extractor_info(),
     }
     return _nfc(record)
+
+
+def next_version_fields(previous: tuple[int, str] | None) -> dict:
+    """``version`` and ``previous_sha1`` of a new line of an article, given the ``(version, content_sha1)``
+    of its line before (None for a first version: version 1, previous_sha1 "")."""
+    if previous is None:
+        return {"version": 1, "previous_sha1": ""}
+    return {"version": previous[0] + 1, "previous_sha1": previous[1]}
 
 
 def load_schema() -> dict:

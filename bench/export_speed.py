@@ -1,0 +1,182 @@
+"""Speed and memory of ``rusislam-archive export`` on a large synthetic archive (issue 16).
+
+    python -m bench.export_speed                  # 200,000 lines, writes bench/results/export.md
+    python -m bench.export_speed --lines 20000    # smaller, for a sanity check
+
+An archive of N article lines is written first (not timed): four run files, each article's first
+version in the run that found it and about 5% of the articles changed in a later run (a version-2
+line), bodies of 6-14 real sentences (``bench.synthetic_site.sentence_pools``, ~2-4 KB a line as
+on the mirror), one in three dates printed with a time. Then each export runs as its own process,
+as a user starts it (``python -m crawler.cli export ...``): wall time including interpreter start,
+lines per second = archive lines read / wall time (and per CPU second), and peak RSS = the
+process's ``ru_maxrss`` (``os.wait4``). The archives are written by a child process too: Linux
+carries a parent's peak RSS into a child it starts, so the measuring process stays small. For the targets (under 200 MB,
+at least 50,000 lines/s) the figures are those of one run; the same export of a quarter of the
+archive shows whether memory depends on the archive's size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from hashlib import sha1
+from pathlib import Path
+
+from bench.synthetic_site import LANGUAGES, sentence_pools
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "export.md"
+RUNS = 4
+CHANGED_SHARE = 0.05
+MOSCOW = timezone(timedelta(hours=3))
+
+
+def write_archive(directory: Path, lines: int, seed: int = 16) -> int:
+    """``lines`` article lines in RUNS files under ``directory/articles``; returns the bytes written.
+
+    The first versions are spread over the runs; each later run also changes ``changed / (RUNS - 1)``
+    articles of the runs before it (the first run's remainder takes up the rounding)."""
+    rng = random.Random(seed)
+    pools = sentence_pools()
+    articles = directory / "articles"
+    articles.mkdir(parents=True)
+    edits_per_run = int(lines * CHANGED_SHARE) // (RUNS - 1)
+    firsts = lines - edits_per_run * (RUNS - 1)
+    per_run = -(-firsts // RUNS)
+    first_of_run: list[list[dict]] = [[] for _ in range(RUNS)]
+    total = 0
+    for number in range(firsts):
+        first_of_run[min(number // per_run, RUNS - 1)].append(_line(number, rng, pools))
+    for run in range(RUNS):
+        later = [line for earlier in first_of_run[:run] for line in earlier] if run else []
+        edits = rng.sample(later, edits_per_run) if run else []
+        path = articles / f"rusislam-2026010{run + 1}T000000Z.jsonl"
+        with open(path, "wb") as stream:
+            for line in first_of_run[run]:
+                total += stream.write(_encode(line))
+            for line in edits:
+                edited = dict(line, body=line["body"] + "\n" + rng.choice(pools[line["language"]]))
+                edited["content_sha1"] = sha1(edited["body"].encode()).hexdigest()
+                edited.update(version=line["version"] + 1, previous_sha1=line["content_sha1"])
+                total += stream.write(_encode(edited))
+    return total
+
+
+def _line(number: int, rng: random.Random, pools: dict[str, list[str]]) -> dict:
+    language = LANGUAGES[number % len(LANGUAGES)]
+    moment = datetime(2018, 1, 1, tzinfo=MOSCOW) + timedelta(minutes=rng.randrange(9 * 365 * 24 * 60))
+    published = moment.isoformat(timespec="seconds") if rng.random() < 0.33 else moment.date().isoformat()
+    body = "\n".join(rng.choice(pools[language]) for _ in range(rng.randint(6, 14)))
+    article_id = sha1(str(number).encode()).hexdigest()[:20]
+    url = f"https://russia-islworld.ru/{language}/novosti/article-{number}"
+    return {
+        "id": article_id, "url": url, "canonical_url": url, "site": "rusislam", "language": language,
+        "language_declared": language, "title": rng.choice(pools[language])[:120], "published": published,
+        "published_date": published[:10], "published_raw": published, "body": body,
+        "source": {"name": "TASS", "raw": "ТАСС"} if rng.random() < 0.2 else None,
+        "author": None, "categories": [], "tags": rng.sample(["ОИС", "KazanForum", "إيران", "science"], 2),
+        "fetched_at": "2026-01-01T00:00:00Z", "http_status": 200, "content_sha1": sha1(body.encode()).hexdigest(),
+        "warc": {"file": "rusislam-20260101000000000-00000-bench-1.warc.gz", "offset": number * 5000,
+                 "length": 4000, "record_id": f"<urn:uuid:{number}>"},
+        "extractor": {"name": "rusislam-archive", "version": "1.0.0", "trafilatura": "2.0.0"},
+        "version": 1, "previous_sha1": "",
+    }
+
+
+def _encode(line: dict) -> bytes:
+    return (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+def measure(archive: Path, output: Path, *options: str) -> dict:
+    """One export as its own process: wall seconds, CPU seconds and the process's peak RSS."""
+    result = run_measured(["export", str(archive), "-o", str(output), "--overwrite", *options])
+    return {**result, "output_mb": output.stat().st_size / 1e6}
+
+
+def run_measured(arguments: list[str]) -> dict:
+    """``python -m crawler.cli ARGUMENTS`` as its own process, measured by ``os.wait4``."""
+    command = [sys.executable, "-m", "crawler.cli", *arguments]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                               stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited with {process.returncode}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=200_000)
+    parser.add_argument("--report", type=Path, default=RESULTS)
+    parser.add_argument("--write-archive", type=Path, metavar="DIR", help=argparse.SUPPRESS)  # the child's job
+    args = parser.parse_args(argv)
+    if args.write_archive:
+        megabytes = write_archive(args.write_archive, args.lines) / 1e6
+        print(f"{args.write_archive.name}: {args.lines} lines, {megabytes:.0f} MB of JSON lines", file=sys.stderr)
+        return
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="export-bench-") as scratch:
+        scratch = Path(scratch)
+        sizes = {"full": args.lines, "quarter": args.lines // 4}
+        archives = {}
+        for name, lines in sizes.items():
+            archives[name] = scratch / name
+            subprocess.run([sys.executable, "-m", "bench.export_speed", "--write-archive", str(archives[name]),
+                            "--lines", str(lines)], cwd=ROOT, check=True)
+        cases = [
+            ("full", "latest.parquet", ()), ("full", "all.parquet", ("--all-versions",)),
+            ("full", "all.csv", ("--all-versions",)), ("full", "all.jsonl", ("--all-versions",)),
+            ("full", "ar-2020.parquet", ("--language", "ar", "--since", "2020-01-01", "--until", "2020-12-31")),
+            ("quarter", "latest-quarter.parquet", ()),
+        ]
+        for archive_name, output_name, options in cases:
+            # each export into a directory of its own: the dataset card is README.md beside the data
+            output = scratch / output_name.replace(".", "-") / output_name
+            output.parent.mkdir()
+            result = measure(archives[archive_name], output, *options)
+            result.update(lines=sizes[archive_name], output=output_name, options=" ".join(options) or "(latest)")
+            result["lines_per_s"] = result["lines"] / result["wall"]
+            result["lines_per_cpu_s"] = result["lines"] / result["cpu"]
+            rows.append(result)
+            print(f"{output_name:22} {result['lines_per_s']:9,.0f} lines/s  {result['lines_per_cpu_s']:9,.0f} lines/CPU s"
+                  f"  {result['rss_mb']:6.1f} MB", file=sys.stderr)
+        baseline = run_measured(["export", "--help"])  # the command line alone: every command module imported
+    write_report(args.report, rows, baseline)
+
+
+def write_report(path: Path, rows: list[dict], baseline: dict) -> None:
+    lines = [
+        "# Export speed and memory (`python -m bench.export_speed`)", "",
+        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} CPUs "
+        f"(shared with other work), Python {platform.python_version()}; one run of each export, as its own process "
+        "(interpreter start included). Targets (issue 16): peak RSS under 200 MB and at least 50,000 lines/s on "
+        "200,000 lines.", "",
+        "| archive lines | export | options | wall s | lines/s | CPU s | lines/CPU s | peak RSS MB | output MB |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        lines.append(f"| {row['lines']:,} | {row['output']} | {row['options']} | {row['wall']:.2f} | "
+                     f"{row['lines_per_s']:,.0f} | {row['cpu']:.2f} | {row['lines_per_cpu_s']:,.0f} | "
+                     f"{row['rss_mb']:.0f} | {row['output_mb']:.1f} |")
+    lines += ["", f"`rusislam-archive export --help` alone (the command line imports every command's module): "
+              f"peak RSS {baseline['rss_mb']:.0f} MB, {baseline['cpu']:.2f} CPU s."]
+    load = os.getloadavg()
+    lines += ["", "Lines/s counts the archive's lines read (every version is read to choose the latest); CPU s is "
+              "user + system time of the export process (its threads included), the figure least disturbed by "
+              f"other work. Load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}.", ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""``rusislam-archive export``: the article corpus as Parquet, CSV or JSON Lines, typed and filtered."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+from contextlib import ExitStack
+from datetime import date
+from pathlib import Path
+
+from archive.latest import article_files
+
+from . import EXIT_OK, ArchiveCommand, UsageError, add_archive_dir, add_output, atomic_output, check_output, \
+    existing_archive_dir
+
+log = logging.getLogger(__name__)
+
+# archive.export (pyarrow) is imported when an export runs, not when the command line is built
+FORMATS = ("parquet", "csv", "jsonl")  # archive.export.WRITERS
+CARD_FORMATS = ("parquet", "jsonl")  # the exports with a dataset card beside them
+CARD_NAME = "README.md"
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class Command(ArchiveCommand):
+    help = "export the articles as Parquet, CSV or JSON Lines with a fixed schema (language and date filters)"
+    description = (
+        "Write the archive's articles as one typed table: the JSON line's fields plus published_date (the date "
+        "the page prints) and published_at (UTC), the same columns in every format. By default the latest "
+        "version of each article. Parquet and JSON Lines exports get a dataset card (README.md) beside them, "
+        "so that datasets.load_dataset(DIRECTORY) reads the right types."
+    )
+    epilog = (
+        "examples:\n"
+        "  rusislam-archive export archive -o corpus/articles.parquet\n"
+        "  rusislam-archive export archive -o ar-2024.csv --language ar --since 2024-01-01 --until 2024-12-31\n"
+        "  rusislam-archive export archive -o corpus --split language --format parquet\n"
+        "  rusislam-archive export archive -o - --format jsonl --language ru | head"
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        add_archive_dir(parser)
+        add_output(parser, what="the file to write (with --split language: the directory)")
+        parser.add_argument("--format", choices=FORMATS,
+                            help="output format (default: PATH's suffix; jsonl for '-', parquet for --split)")
+        parser.add_argument("--language", metavar="CODES", type=_languages, default=frozenset(),
+                            help="keep the articles in these detected languages, comma-separated (e.g. ar,ru)")
+        parser.add_argument("--since", metavar="YYYY-MM-DD", type=_date,
+                            help="keep articles printed on or after this date (the date the page prints)")
+        parser.add_argument("--until", metavar="YYYY-MM-DD", type=_date,
+                            help="keep articles printed on or before this date")
+        parser.add_argument("--all-versions", action="store_true",
+                            help="every version of each article (default: the latest only)")
+        parser.add_argument("--split", choices=("language",),
+                            help="one file per language (ar.parquet, ru.parquet...; und for none) in the directory PATH")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from archive.export import Selection, dataset_card, use_system_allocator
+
+        use_system_allocator()
+        archive_dir = existing_archive_dir(args.archive_dir)
+        if args.since and args.until and args.since > args.until:
+            raise UsageError(f"--since {args.since} is after --until {args.until}")
+        selection = Selection(args.language, args.since, args.until)
+        files = article_files(archive_dir)
+        if not files:
+            log.warning("no article files in %s", archive_dir / "articles")
+        if args.split:
+            output_format = args.format or "parquet"
+            directory = _split_directory(args.output, args.overwrite, output_format)
+            rows, names, languages = self._export_split(files, args, selection, directory, output_format)
+            card_dir = directory
+        else:
+            output_format = _format(args.output, args.format)
+            path = check_output(args.output, args.overwrite)
+            if path is None and output_format == "parquet":
+                raise UsageError("-o -: Parquet cannot be written to standard output (use jsonl or csv)")
+            card_dir = path.parent if path is not None and output_format in CARD_FORMATS else None
+            if card_dir is not None:
+                _check_card(card_dir)
+            rows, languages = self._export_file(files, args, selection, path, output_format)
+            names = [path.name] if path is not None else []
+        if rows == 0:
+            log.warning("no article matched; the export is empty")
+        if card_dir is not None and output_format in CARD_FORMATS:
+            card = dataset_card(names, rows=rows, languages=languages, all_versions=args.all_versions,
+                                selection=selection)
+            with atomic_output(card_dir / CARD_NAME) as stream:
+                stream.write(card.encode("utf-8"))
+        return EXIT_OK
+
+    def _export_file(self, files, args, selection, path, output_format) -> tuple[int, list[str]]:
+        from archive.export import WRITERS, export_tables, languages_of
+
+        rows, languages = 0, set()
+        with atomic_output(path) as stream:
+            writer = WRITERS[output_format](stream)
+            for table in export_tables(files, all_versions=args.all_versions, selection=selection):
+                writer.write(table)
+                rows += table.num_rows
+                languages.update(languages_of(table))
+            writer.close()
+        return rows, sorted(languages)
+
+    def _export_split(self, files, args, selection, directory, output_format) -> tuple[int, list[str], list[str]]:
+        from archive.export import WRITERS, export_tables, split_by_language
+
+        rows = 0
+        writers = {}
+        with ExitStack() as outputs:
+            for table in export_tables(files, all_versions=args.all_versions, selection=selection):
+                for language, part in split_by_language(table):
+                    if language not in writers:
+                        stream = outputs.enter_context(atomic_output(directory / f"{language}.{output_format}"))
+                        writers[language] = WRITERS[output_format](stream)
+                    writers[language].write(part)
+                    rows += part.num_rows
+            for writer in writers.values():
+                writer.close()
+        return rows, [f"{language}.{output_format}" for language in sorted(writers)], sorted(writers)
+
+
+def _languages(text: str) -> frozenset[str]:
+    codes = frozenset(code.strip() for code in text.split(",") if code.strip())
+    bad = sorted(code for code in codes if not _LANGUAGE.match(code))
+    if bad or not codes:
+        raise argparse.ArgumentTypeError(f"not language codes (ISO 639-1, e.g. ar,ru): {text!r}")
+    return codes
+
+
+def _date(text: str) -> date:
+    try:
+        if not _DATE.match(text):
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+
+
+def _format(output: str, given: str | None) -> str:
+    """The format: --format, else PATH's suffix (jsonl for standard output)."""
+    if output == "-":
+        return given or "jsonl"
+    suffix = Path(output).suffix.lstrip(".").lower()
+    if given is not None:
+        if suffix in FORMATS and suffix != given:
+            raise UsageError(f"{output} has the suffix of {suffix}, not of --format {given}")
+        return given
+    if suffix not in FORMATS:
+        raise UsageError(f"{output}: cannot tell the format from the suffix; give --format or name the file "
+                         f"*.parquet, *.csv or *.jsonl")
+    return suffix
+
+
+def _split_directory(output: str, overwrite: bool, output_format: str) -> Path:
+    """The directory of a --split export: created if missing; files of the format in it need --overwrite."""
+    if output == "-":
+        raise UsageError("--split writes files into a directory; -o - is not one")
+    directory = Path(output)
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"{directory} is not a directory (--split writes one file per language into it)")
+    if not directory.parent.is_dir():
+        raise UsageError(f"{directory.parent}: no such directory")
+    existing = sorted(directory.glob(f"*.{output_format}")) if directory.is_dir() else []
+    if existing and not overwrite:
+        raise UsageError(f"{existing[0]} exists; pass --overwrite to replace the files of {directory}")
+    if output_format in CARD_FORMATS:
+        _check_card(directory)
+    directory.mkdir(exist_ok=True)
+    return directory
+
+
+def _check_card(directory: Path) -> None:
+    """The card is written as README.md beside the data: never over a README.md that is not a card."""
+    from archive.export import is_dataset_card
+
+    card = directory / CARD_NAME
+    if card.exists() and not is_dataset_card(card):
+        raise UsageError(f"{card} exists and is not an export's dataset card; export into a directory of its own "
+                         f"(the card is written as {CARD_NAME} beside the data)")

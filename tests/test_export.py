@@ -1,0 +1,419 @@
+"""`rusislam-archive export` and the crawl's JSON lines, read by the tools corpus users have:
+pyarrow, pandas, DuckDB and Hugging Face datasets (offline, with a temporary cache).
+
+The archive is a crawl of the test mirror in three runs: run 1 with an article printed at 01:30
+Moscow time (22:30 the day before in UTC), run 2 unchanged (no lines), run 3 after one edit (a
+version-2 line) and one new Arabic article.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import duckdb
+import jsonschema
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import pytest
+
+from archive.export import EXPORT_SCHEMA, WRITERS, ParquetTableWriter, Selection, export_tables, to_export_table
+from archive.jsonl import encode_line
+from archive.latest import article_files, iter_latest_lines
+from crawler.cli import main
+from crawler.commands.export import FORMATS
+from crawler.extract.record import load_schema
+from tests.conftest import ROOT
+from tests.mirror import MirrorServer
+from tests.test_incremental import run_cli
+
+MIDNIGHT = dict(
+    id=90101, language="ru", slug="nochnoe-zasedanie-gsv", layout="modern",
+    title="Ночное заседание Группы стратегического видения", published="2026-11-28T01:30:00+03:00",
+    published_raw="28 ноября 2026, 01:30",
+    paragraphs=["Члены Группы стратегического видения провели ночное заседание в Казани и обсудили программу.",
+                "Участники договорились продолжить работу утром и подготовить заявление для прессы."])
+NEW_ARABIC = dict(
+    id=90102, language="ar", slug="اجتماع-جديد-للمجموعة", layout="modern",
+    title="اجتماع جديد لمجموعة الرؤية الاستراتيجية", published="2026-12-01", published_raw="١ ديسمبر ٢٠٢٦",
+    paragraphs=["عقد أعضاء مجموعة الرؤية الاستراتيجية اجتماعا جديدا في قازان لمناقشة البرامج المشتركة.",
+                "واتفق المشاركون على مواصلة التعاون مع الجامعات في الدول الإسلامية خلال العام المقبل."])
+PRINTED_DAY = date(2026, 11, 28)
+PRINTED_MOMENT = datetime(2026, 11, 27, 22, 30, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    """A three-run crawl of the mirror; returns the archive directory."""
+    archive = tmp_path_factory.mktemp("export") / "archive"
+    with MirrorServer() as mirror:
+        mirror.site.add_article(**MIDNIGHT)
+        for number in (1, 2, 3):
+            if number == 3:
+                time.sleep(1.1)  # the edit is stamped after run 1's fetch, to the second
+                mirror.site.add_article(**NEW_ARABIC)
+                edited = next(a for a in mirror.site.articles if a.in_sitemap and a.language == "ru"
+                              and a.id != MIDNIGHT["id"])
+                mirror.site.edit_article(edited.path, edited.paragraphs[:-1] + ["Абзац, добавленный редакцией позже."])
+            result = run_cli(archive, mirror.base_url)
+            assert result.returncode == 0, result.stdout + result.stderr
+    return archive
+
+
+@pytest.fixture(scope="module")
+def lines(archive):
+    """Every JSON line of the archive, in file order."""
+    return [json.loads(line) for path in article_files(archive) for line in path.read_text("utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def latest(lines):
+    """The latest line of each article, computed here from the JSON lines."""
+    best = {}
+    for line in lines:
+        if line["id"] not in best or line["version"] >= best[line["id"]]["version"]:
+            best[line["id"]] = line
+    return list(best.values())
+
+
+@pytest.fixture(scope="module")
+def hf_datasets(tmp_path_factory):
+    """The ``datasets`` library, never touching the network, caching in a temporary directory."""
+    cache = tmp_path_factory.mktemp("hf-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {"HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1", "HF_HOME": str(cache),
+                            "HF_DATASETS_CACHE": str(cache / "datasets"), "HF_HUB_DISABLE_TELEMETRY": "1"}.items():
+            patch.setenv(name, value)
+        import datasets
+
+        patch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
+        patch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+        patch.setattr(datasets.config, "HF_DATASETS_CACHE", cache / "datasets")
+        datasets.disable_progress_bars()
+        yield datasets
+
+
+def export(archive: Path, output, *options: str) -> int:
+    return main(["export", str(archive), "-o", str(output), *options])
+
+
+def midnight_row(rows):
+    (row,) = [row for row in rows if row["title"] == MIDNIGHT["title"]]
+    return row
+
+
+# -- the crawl's own JSON lines ------------------------------------------------------------------
+
+
+def test_the_fixture_has_three_runs_and_a_second_version(archive, lines):
+    files = article_files(archive)
+    assert len(files) == 2  # run 2 found nothing new and wrote no file
+    assert sorted(Counter(line["version"] for line in lines).items()) == [(1, len(lines) - 1), (2, 1)]
+    assert midnight_row(lines)["published"] == MIDNIGHT["published"]
+
+
+def test_every_line_has_every_field_with_one_type(lines):
+    schema = load_schema()
+    for line in lines:
+        jsonschema.validate(line, schema, cls=jsonschema.Draft202012Validator)
+        assert list(line) == schema["required"]
+    kinds = {name: {type(line[name]).__name__ for line in lines} - {"NoneType"} for name in schema["properties"]}
+    assert {name: len(found) for name, found in kinds.items() if len(found) != 1} == {}
+    first_run = [line for line in lines if line["version"] == 1]
+    assert {line["previous_sha1"] for line in first_run} == {""}  # a string, not null, on first versions
+    assert midnight_row(lines)["published_date"] == "2026-11-28"
+
+
+def test_datasets_reads_the_per_run_files_as_json(archive, lines, hf_datasets):
+    files = [str(path) for path in article_files(archive)]
+    loaded = hf_datasets.load_dataset("json", data_files=files, split="train")
+    assert loaded.num_rows == len(lines)
+    features = loaded.features
+    assert features["previous_sha1"] == hf_datasets.Value("string")
+    assert features["version"] == hf_datasets.Value("int64")
+    assert features["source"]["raw"] == hf_datasets.Value("string")
+    assert sorted(loaded["version"]) == sorted(line["version"] for line in lines)
+    # pyarrow reads "published" as a moment in UTC (the day before); published_date keeps the printed day
+    assert str(midnight_row(loaded)["published_date"])[:10] == "2026-11-28"
+
+
+# -- exports --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def parquet_dir(archive, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("parquet-export")
+    assert export(archive, directory / "articles.parquet") == 0
+    return directory
+
+
+@pytest.fixture(scope="module")
+def jsonl_dir(archive, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("jsonl-export")
+    assert export(archive, directory / "articles.jsonl") == 0
+    return directory
+
+
+def test_parquet_export_has_the_schema_and_one_row_per_article(parquet_dir, latest):
+    path = parquet_dir / "articles.parquet"
+    table = pq.read_table(path)
+    assert [(field.name, field.type) for field in table.schema] == [(field.name, field.type) for field in EXPORT_SCHEMA]
+    assert [field.metadata for field in table.schema] == [field.metadata for field in EXPORT_SCHEMA]
+    assert table.num_rows == len(latest)
+    assert sorted(table["id"].to_pylist()) == sorted(line["id"] for line in latest)
+    assert pq.ParquetFile(path).metadata.row_group(0).column(0).compression == "ZSTD"
+    rows = table.to_pylist()
+    row = midnight_row(rows)
+    assert (row["published"], row["published_date"], row["published_at"]) == (
+        MIDNIGHT["published"], PRINTED_DAY, PRINTED_MOMENT)
+    by_id = {line["id"]: line for line in latest}
+    for row in rows:
+        line = by_id[row["id"]]
+        assert (row["version"], row["content_sha1"], row["body"]) == (line["version"], line["content_sha1"], line["body"])
+        assert row["previous_sha1"] == (line["previous_sha1"] or None)
+        assert row["published_date"] == (date.fromisoformat(line["published"][:10]) if line["published"] else None)
+        assert (row["source_name"], row["source_raw"]) == ((line["source"] or {}).get("name"), (line["source"] or {}).get("raw"))
+        assert row["fetched_at"] == datetime.fromisoformat(line["fetched_at"].replace("Z", "+00:00"))
+        assert row["warc_offset"] == line["warc"]["offset"] and row["tags"] == line["tags"]
+        assert row["translations"] == line["translations"]
+        assert row["published_at"] is None or len(line["published"]) > 10
+    assert sum(row["version"] == 2 for row in rows) == 1
+
+
+def test_pandas_and_duckdb_read_the_parquet_export(parquet_dir, latest):
+    path = parquet_dir / "articles.parquet"
+    frame = pd.read_parquet(path)
+    assert len(frame) == len(latest)
+    assert str(frame["published_at"].dtype) == "datetime64[ms, UTC]"
+    assert str(frame["fetched_at"].dtype) == "datetime64[ms, UTC]"
+    row = frame[frame["title"] == MIDNIGHT["title"]].iloc[0]
+    assert row["published_date"] == PRINTED_DAY and row["published_at"] == pd.Timestamp(PRINTED_MOMENT)
+    assert list(frame["tags"].iloc[0]) == list(latest[0]["tags"])
+
+    connection = duckdb.connect()
+    relation = connection.sql(f"SELECT * FROM read_parquet('{path}')")
+    types = dict(zip(relation.columns, map(str, relation.types)))
+    assert (types["published_date"], types["published_at"], types["tags"], types["version"]) == (
+        "DATE", "TIMESTAMP WITH TIME ZONE", "VARCHAR[]", "INTEGER")
+    assert connection.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0] == len(latest)
+    printed = connection.execute(f"SELECT published_date, published FROM read_parquet('{path}') WHERE title = ?",
+                                 [MIDNIGHT["title"]]).fetchone()
+    assert printed == (PRINTED_DAY, MIDNIGHT["published"])
+
+
+def test_duckdb_and_pandas_read_the_jsonl_export(jsonl_dir, latest):
+    path = jsonl_dir / "articles.jsonl"
+    connection = duckdb.connect()
+    relation = connection.sql(f"SELECT * FROM read_json_auto('{path}')")
+    types = dict(zip(relation.columns, map(str, relation.types)))
+    assert relation.columns == EXPORT_SCHEMA.names
+    assert types["published_date"] == "DATE" and types["published"] == "VARCHAR"
+    assert connection.execute(f"SELECT count(*) FROM read_json_auto('{path}')").fetchone()[0] == len(latest)
+    day = connection.execute(f"SELECT published_date FROM read_json_auto('{path}') WHERE title = ?",
+                             [MIDNIGHT["title"]]).fetchone()[0]
+    assert day == PRINTED_DAY
+    frame = pd.read_json(path, lines=True, dtype={"published_date": str})
+    assert len(frame) == len(latest)
+    assert frame[frame["title"] == MIDNIGHT["title"]]["published_date"].iloc[0] == "2026-11-28"
+
+
+def test_datasets_reads_the_exports_with_their_cards(parquet_dir, jsonl_dir, latest, hf_datasets):
+    expected = {"published_date": hf_datasets.Value("date32"), "published_at": hf_datasets.Value("timestamp[ms, tz=UTC]"),
+                "version": hf_datasets.Value("int32"), "tags": hf_datasets.List(hf_datasets.Value("string")),
+                "categories": hf_datasets.List(hf_datasets.Value("string")),
+                "translations": hf_datasets.List({"language": hf_datasets.Value("string"),
+                                                  "url": hf_datasets.Value("string")})}
+    for directory in (parquet_dir, jsonl_dir):
+        assert (directory / "README.md").read_text("utf-8").startswith("---\n")
+        loaded = hf_datasets.load_dataset(str(directory), split="train")
+        assert list(loaded.features) == EXPORT_SCHEMA.names
+        assert {name: loaded.features[name] for name in expected} == expected, directory
+        assert loaded.num_rows == len(latest)
+        row = midnight_row(loaded)
+        assert row["published_date"] == PRINTED_DAY, directory
+        assert row["published_at"] == PRINTED_MOMENT, directory
+    parquet = hf_datasets.load_dataset("parquet", data_files=str(parquet_dir / "articles.parquet"), split="train")
+    assert parquet.features["published_date"] == hf_datasets.Value("date32")
+    row = midnight_row(parquet)
+    assert (row["published"], row["published_date"]) == (MIDNIGHT["published"], PRINTED_DAY)
+
+
+def test_csv_export_reads_back_with_pyarrow_and_pandas(archive, tmp_path, latest):
+    path = tmp_path / "articles.csv"
+    assert export(archive, path) == 0
+    assert not (tmp_path / "README.md").exists()  # CSV carries no types to describe
+    table = pa_csv.read_csv(path, convert_options=pa_csv.ConvertOptions(column_types={
+        "published_date": pa.date32(), "published_at": pa.timestamp("ms", "UTC"), "published": pa.string()}))
+    assert table.column_names == EXPORT_SCHEMA.names and table.num_rows == len(latest)
+    row = midnight_row(table.to_pylist())
+    assert (row["published"], row["published_date"], row["published_at"]) == (MIDNIGHT["published"], PRINTED_DAY, PRINTED_MOMENT)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    by_id = {line["id"]: line for line in latest}
+    for record in frame.to_dict("records"):
+        assert json.loads(record["tags"]) == by_id[record["id"]]["tags"]
+        assert json.loads(record["translations"]) == by_id[record["id"]]["translations"]
+        assert record["body"] == by_id[record["id"]]["body"]  # multi-line, quoted by pyarrow
+    assert frame[frame["title"] == MIDNIGHT["title"]]["published_date"].iloc[0] == "2026-11-28"
+
+
+# -- filters -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("options, keep", [
+    (["--language", "ar"], lambda line: line["language"] == "ar"),
+    (["--language", "ar,ru"], lambda line: line["language"] in ("ar", "ru")),
+    (["--since", "2026-11-28"], lambda line: bool(line["published"]) and line["published"][:10] >= "2026-11-28"),
+    (["--until", "2021-12-31", "--language", "ru"],
+     lambda line: line["language"] == "ru" and bool(line["published"]) and line["published"][:10] <= "2021-12-31"),
+    (["--since", "2026-11-28", "--until", "2026-11-28"],  # the article printed at 01:30 is of the 28th
+     lambda line: bool(line["published"]) and line["published"][:10] == "2026-11-28"),
+])
+def test_filters_keep_what_the_json_lines_say(archive, tmp_path, latest, lines, options, keep):
+    assert export(archive, tmp_path / "a.parquet", *options) == 0
+    wanted = sorted(line["id"] for line in latest if keep(line))
+    assert wanted, "a filter that keeps nothing proves nothing"
+    assert sorted(pq.read_table(tmp_path / "a.parquet")["id"].to_pylist()) == wanted
+    assert export(archive, tmp_path / "all.parquet", "--all-versions", *options) == 0
+    every = sorted((line["id"], line["version"]) for line in lines if keep(line))
+    table = pq.read_table(tmp_path / "all.parquet")
+    assert sorted(zip(table["id"].to_pylist(), table["version"].to_pylist())) == every
+
+
+def test_all_versions_keeps_every_line(archive, tmp_path, lines):
+    assert export(archive, tmp_path / "all.jsonl", "--all-versions") == 0
+    exported = [json.loads(line) for line in (tmp_path / "all.jsonl").read_text("utf-8").splitlines()]
+    assert [(row["id"], row["version"]) for row in exported] == [(line["id"], line["version"]) for line in lines]
+
+
+def test_split_by_language_writes_a_file_per_language_and_a_card(archive, tmp_path, latest, hf_datasets):
+    directory = tmp_path / "corpus"
+    assert export(archive, directory, "--split", "language") == 0
+    counts = Counter(line["language"] or "und" for line in latest)
+    assert sorted(path.name for path in directory.iterdir()) == sorted(["README.md", *(f"{code}.parquet" for code in counts)])
+    assert {code: pq.read_metadata(directory / f"{code}.parquet").num_rows for code in counts} == counts
+    loaded = hf_datasets.load_dataset(str(directory), split="train")
+    assert Counter(loaded["language"]) == counts
+    assert export(archive, directory, "--split", "language") == 2  # the files exist: --overwrite needed
+    assert export(archive, directory, "--split", "language", "--overwrite", "--language", "en") == 0
+    card = (directory / "README.md").read_text("utf-8")
+    assert '"en.parquet"' in card and '"ru.parquet"' not in card
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+
+def run_export(archive, *options):
+    return subprocess.run([sys.executable, "-m", "crawler.cli", "export", str(archive), *options],
+                          capture_output=True, cwd=ROOT)
+
+
+def test_stdout_takes_jsonl_and_csv_not_parquet(archive, latest):
+    shown = run_export(archive, "-o", "-", "--language", "ar")
+    assert shown.returncode == 0 and shown.stderr == b""
+    rows = [json.loads(line) for line in shown.stdout.decode().splitlines()]
+    assert sorted(row["id"] for row in rows) == sorted(line["id"] for line in latest if line["language"] == "ar")
+    csv = run_export(archive, "-o", "-", "--format", "csv")
+    assert csv.returncode == 0 and csv.stdout.startswith(b'"id","url"')
+    refused = run_export(archive, "-o", "-", "--format", "parquet")
+    assert refused.returncode == 2 and refused.stdout == b""
+    assert refused.stderr.decode().strip() == (
+        "rusislam-archive export: -o -: Parquet cannot be written to standard output (use jsonl or csv)")
+
+
+def test_an_archive_without_articles_exports_an_empty_table_and_says_so(tmp_path):
+    (tmp_path / "archive").mkdir()
+    result = run_export(tmp_path / "archive", "-o", str(tmp_path / "empty.parquet"))
+    assert result.returncode == 0
+    assert result.stderr.decode().splitlines() == [
+        f"rusislam-archive: WARNING: no article files in {tmp_path / 'archive' / 'articles'}",
+        "rusislam-archive: WARNING: no article matched; the export is empty"]
+    table = pq.read_table(tmp_path / "empty.parquet")
+    assert table.num_rows == 0 and table.schema.names == EXPORT_SCHEMA.names
+
+
+@pytest.mark.parametrize("options, message", [
+    (["-o", "{tmp}/x.txt"], "cannot tell the format from the suffix"),
+    (["-o", "{tmp}/x.csv", "--format", "parquet"], "has the suffix of csv, not of --format parquet"),
+    (["-o", "{tmp}/x.parquet", "--since", "2024-02-01", "--until", "2024-01-01"], "is after --until"),
+    (["-o", "{tmp}/exists.parquet"], "exists; pass --overwrite"),
+    (["-o", "{tmp}/readme/x.parquet"], "is not an export's dataset card"),
+])
+def test_bad_arguments_exit_2_and_write_nothing(archive, tmp_path, options, message):
+    (tmp_path / "exists.parquet").write_bytes(b"keep")
+    (tmp_path / "readme").mkdir()
+    (tmp_path / "readme" / "README.md").write_text("# my notes\n")
+    before = sorted(tmp_path.rglob("*"))
+    result = run_export(archive, *[option.format(tmp=tmp_path) for option in options])
+    assert result.returncode == 2 and message in result.stderr.decode(), result.stderr
+    assert sorted(tmp_path.rglob("*")) == before
+    assert (tmp_path / "exists.parquet").read_bytes() == b"keep"
+
+
+def test_bad_option_values_are_usage_errors(archive):
+    for options in (["--language", "arabic"], ["--since", "2024-13-01"], ["--until", "24-01-01"]):
+        result = run_export(archive, "-o", "-", *options)
+        assert result.returncode == 2 and b"export: error: argument" in result.stderr, options
+
+
+# -- the library ---------------------------------------------------------------------------------
+
+
+def test_tables_become_row_groups_while_reading(archive, tmp_path, lines):
+    path = tmp_path / "groups.parquet"
+    with open(path, "wb") as stream:
+        writer = ParquetTableWriter(stream)
+        for table in export_tables(article_files(archive), all_versions=True, batch_lines=10):
+            writer.write(table)
+        writer.close()
+    metadata = pq.read_metadata(path)
+    assert metadata.num_rows == len(lines)
+    assert metadata.num_row_groups == -(-len(lines) // 10)
+
+
+def test_a_line_that_does_not_fit_is_skipped_and_logged(tmp_path, lines, caplog):
+    articles = tmp_path / "archive" / "articles"
+    articles.mkdir(parents=True)
+    good = [json.dumps(line, ensure_ascii=False) for line in lines[:3]]
+    bad = json.dumps({**lines[3], "published": "2024-02-30"}, ensure_ascii=False)  # no such day
+    (articles / "rusislam-1.jsonl").write_text("\n".join([good[0], bad, *good[1:]]) + "\n", encoding="utf-8")
+    tables = list(export_tables(article_files(tmp_path / "archive"), all_versions=True))
+    assert sum(table.num_rows for table in tables) == 3
+    assert "rusislam-1.jsonl:2: skipping a line that does not fit the export schema" in caplog.text
+    with pytest.raises(pa.ArrowInvalid):
+        to_export_table([bad.encode() + b"\n"])
+
+
+def test_the_latest_line_is_chosen_by_the_real_version_and_the_later_tie(tmp_path):
+    """id and version are read from a line's ends: text in the body that looks like them does not count."""
+    lookalike = 'a body ending in ","version":9,"previous_sha1":""}'
+    first, second = "aa" * 10, "bb" * 10
+    records = [
+        {"id": first, "body": lookalike, "version": 1, "previous_sha1": ""},
+        {"id": first, "body": "version 2", "version": 2, "previous_sha1": "c" * 40},
+        {"id": second, "body": "one", "version": 1, "previous_sha1": ""},
+        {"id": second, "body": "the same version again: the later line wins", "version": 1, "previous_sha1": ""},
+        {"id": first, "body": lookalike, "version": 1, "previous_sha1": ""},
+        {"version": 3, "id": "not-hex", "body": "other key order: parsed whole"},
+    ]
+    path = tmp_path / "articles.jsonl"
+    path.write_bytes(b"".join(encode_line(record) for record in records))
+    chosen = [(number, json.loads(raw)["body"]) for _, number, raw in iter_latest_lines([path])]
+    assert chosen == [(2, "version 2"), (4, "the same version again: the later line wins"),
+                      (6, "other key order: parsed whole")]
+
+
+def test_every_format_has_a_writer():
+    assert sorted(FORMATS) == sorted(WRITERS)
+
+
+def test_selection_without_filters_keeps_everything(lines):
+    table = to_export_table([json.dumps(line).encode() + b"\n" for line in lines])
+    assert Selection().mask(table) is None
+    assert table.num_rows == len(lines)
