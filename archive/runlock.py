@@ -13,18 +13,22 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+from archive.progress import crawl_process_alive, describe_progress, read_progress
+
 LOCK_FILE_NAME = ".lock"
 # Set by a parent that holds the lock and passes its descriptor to the crawl (see RunLock.adopt).
 LOCK_FD_ENV = "RUSISLAM_ARCHIVE_LOCK_FD"
 
 
 class ArchiveLocked(RuntimeError):
-    """Another process holds the archive's run lock."""
+    """Another process holds the archive's run lock; the message says where its crawl is."""
 
-    def __init__(self, lock_path: Path, holder: str) -> None:
+    def __init__(self, lock_path: Path, holder: str, progress: str | None = None) -> None:
         self.lock_path = lock_path
         self.holder = holder
-        super().__init__(f"archive {lock_path.parent} is in use by another run ({holder}); lock file {lock_path}")
+        self.progress = progress
+        where = f"; its crawl: {progress}" if progress else ""
+        super().__init__(f"archive {lock_path.parent} is in use by another run ({holder}{where}); lock file {lock_path}")
 
 
 class RunLock:
@@ -60,7 +64,7 @@ class RunLock:
         except BlockingIOError:
             holder = _read_holder(fd)
             os.close(fd)
-            raise ArchiveLocked(self.path, holder) from None
+            raise ArchiveLocked(self.path, holder, _running_crawl(self.archive_dir)) from None
         except BaseException:
             os.close(fd)
             raise
@@ -111,6 +115,33 @@ class RunLock:
 
     def __exit__(self, *exc_info) -> None:
         self.release()
+
+
+def lock_holder(archive_dir: str | os.PathLike) -> str | None:
+    """The holder line when a run holds the archive's lock, else None; the lock file is not changed.
+
+    Tested by taking a shared lock for an instant: a run starting in that very instant would find
+    the archive in use (exit 75, "try later"), nothing worse.
+    """
+    try:
+        fd = os.open(Path(archive_dir) / LOCK_FILE_NAME, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return _read_holder(fd)
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def _running_crawl(archive_dir: Path) -> str | None:
+    """Where the crawl of the run holding the lock is, from its progress file (None before it writes one)."""
+    progress = read_progress(archive_dir)
+    return describe_progress(progress) if progress is not None and crawl_process_alive(progress) else None
 
 
 def _read_holder(fd: int) -> str:

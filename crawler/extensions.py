@@ -213,48 +213,14 @@ class CrawlSummaryExtension:
         return archive_dir(self.crawler.settings) / "runs" / f"{spider.name}-{self.started:%Y%m%dT%H%M%SZ}.crawl.json"
 
     def summary(self, spider, reason: str) -> dict:
-        stats = self.crawler.stats.get_stats()
-        errors = {key.split("/", 1)[1]: value for key, value in stats.items() if key.startswith("errors/")}
-        # warc/* counts every exchange, requisites/* those of page requisites: pages are the difference.
-        warc, requisites = _exchange_counts(stats, "warc"), _exchange_counts(stats, "requisites")
-        pages = {name: warc[name] - requisites[name] for name in ("fetched", "revisits", "not_modified")}
-        by_status = {status: count - requisites["by_status"].get(status, 0) for status, count in warc["by_status"].items()}
         return {
             "spider": spider.name,
             "started": _iso(self.started),
             "finished": _iso(datetime.now(timezone.utc)),
             "finish_reason": reason,
-            "pages": {
-                "fetched": pages["fetched"],
-                "by_status": {status: count for status, count in by_status.items() if count},
-                "revisits": pages["revisits"],
-                "not_modified": pages["not_modified"],
-                "skipped_known": stats.get("incremental/skipped_known", 0),
-                "sitemaps_unchanged": stats.get("incremental/sitemap_unchanged", 0),
-            },
-            "revisits": {
-                "due": stats.get("revisit/due", 0),
-                "checked": stats.get("revisit/checked", 0),
-                "changed": stats.get("revisit/changed", 0),
-            },
-            "requisites": {
-                "requested": stats.get("requisites/requested", 0),
-                "fetched": requisites["fetched"],
-                "by_status": requisites["by_status"],
-                "revisits": requisites["revisits"],
-                "not_modified": requisites["not_modified"],
-                "bytes": requisites["bytes"],
-                "too_large": stats.get("requisites/too_large", 0),
-            },
-            "articles": {
-                "new": stats.get("articles/new", 0),
-                "changed": stats.get("articles/changed", 0),
-                "unchanged": stats.get("articles/unchanged", 0),
-            },
-            "bytes_archived": stats.get("warc/bytes_written", 0),
+            **crawl_counts(self.crawler.stats.get_stats()),
             "archive": self._archive_counts(),
             "failing_pages": self._failing_pages(),
-            "errors": {"count": sum(errors.values()), "by_reason": errors},
         }
 
     def _archive_counts(self) -> dict | None:
@@ -282,6 +248,47 @@ class CrawlSummaryExtension:
             report_write_error(self.crawler, f"the crawl summary {path}", error)
             return
         logger.info("Crawl summary written to %s", path)
+
+
+def crawl_counts(stats: dict) -> dict:
+    """What a crawl did so far, from its stats: pages, page requisites, articles, bytes archived,
+    errors (the counts of the crawl summary and of the progress file)."""
+    errors = {key.split("/", 1)[1]: value for key, value in stats.items() if key.startswith("errors/")}
+    # warc/* counts every exchange, requisites/* those of page requisites: pages are the difference.
+    warc, requisites = _exchange_counts(stats, "warc"), _exchange_counts(stats, "requisites")
+    pages = {name: warc[name] - requisites[name] for name in ("fetched", "revisits", "not_modified")}
+    by_status = {status: count - requisites["by_status"].get(status, 0) for status, count in warc["by_status"].items()}
+    return {
+        "pages": {
+            "fetched": pages["fetched"],
+            "by_status": {status: count for status, count in by_status.items() if count},
+            "revisits": pages["revisits"],
+            "not_modified": pages["not_modified"],
+            "skipped_known": stats.get("incremental/skipped_known", 0),
+            "sitemaps_unchanged": stats.get("incremental/sitemap_unchanged", 0),
+        },
+        "revisits": {
+            "due": stats.get("revisit/due", 0),
+            "checked": stats.get("revisit/checked", 0),
+            "changed": stats.get("revisit/changed", 0),
+        },
+        "requisites": {
+            "requested": stats.get("requisites/requested", 0),
+            "fetched": requisites["fetched"],
+            "by_status": requisites["by_status"],
+            "revisits": requisites["revisits"],
+            "not_modified": requisites["not_modified"],
+            "bytes": requisites["bytes"],
+            "too_large": stats.get("requisites/too_large", 0),
+        },
+        "articles": {
+            "new": stats.get("articles/new", 0),
+            "changed": stats.get("articles/changed", 0),
+            "unchanged": stats.get("articles/unchanged", 0),
+        },
+        "bytes_archived": stats.get("warc/bytes_written", 0),
+        "errors": {"count": sum(errors.values()), "by_reason": errors},
+    }
 
 
 def _exchange_counts(stats: dict, prefix: str) -> dict:

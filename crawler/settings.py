@@ -18,6 +18,10 @@ WARC_MAX_SIZE = 1_000_000_000  # bytes; a WARC file is closed and a new one begu
 CRAWL_SUMMARY_FILE = None  # default: ARCHIVE_DIR/runs/{spider}-{start}.crawl.json
 # A crawl whose share of requests still failing after their retries is above this exits with code 3.
 CRAWL_MAX_FAILED_SHARE = 0.1
+# While a crawl runs, ARCHIVE_DIR/runs/current.json says where it is (rewritten every this many
+# seconds; 0: not written); `rusislam-archive status` reads it.
+PROGRESS_INTERVAL = 10.0
+PROGRESS_LINE = "auto"  # live progress line on stderr: "auto" = when stderr is a terminal; True/False
 
 # --- recurring runs ----------------------------------------------------------------
 # A listing's next page is fetched while its pages still show articles the archive
@@ -106,6 +110,8 @@ EXTENSIONS = {
     "crawler.extensions.CrawlSummaryExtension": 200,
     "crawler.extensions.GcFreezeExtension": 300,
     "crawler.extensions.LogFileErrorsExtension": 400,
+    "crawler.progress.ProgressFileExtension": 410,
+    "crawler.progress.ProgressLineExtension": 420,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ArticleJsonLinesPipeline": 800,

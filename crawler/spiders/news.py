@@ -294,6 +294,7 @@ class NewsSiteSpider(scrapy.Spider):
                     yield self._sitemap_request(url)
             elif self.urls.in_scope(url, self.languages):
                 self._sitemap_backlog.append((url, entry.get("lastmod")))
+                self.crawler.stats.inc_value("sitemaps/entries")
         self._feed_sitemap_backlog()
 
     def _read_feed(self, url: str, body: bytes) -> None:
@@ -359,6 +360,7 @@ class NewsSiteSpider(scrapy.Spider):
             if request is not None:
                 engine.crawl(request)
                 scheduled += 1
+        self.crawler.stats.set_value("sitemaps/entries_waiting", len(self._sitemap_backlog))
         return scheduled
 
     def _spider_idle(self) -> None:
