@@ -4,13 +4,16 @@
 holding two tables:
 
 - ``pages``: one row per page key (the canonical key the crawler computes, plus the URL as
-  fetched): the last usable answer (time, HTTP status, ETag, Last-Modified, payload digest, the
+  fetched): the first and the last usable answer (times, HTTP status, ETag, Last-Modified, payload digest, the
   WARC record holding that good copy, which a ``revisit`` record refers to), consecutive failures
   and the last error, when the page last answered 404/410 (``gone_at``), and the page kind. Page
   requisites (images, stylesheets, scripts, fonts; kind ``requisite``) are rows too: they get the
   same conditional requests and revisit records.
 - ``articles``: one row per article id: current version, content hash, canonical URL, first seen,
-  last changed, and the WARC record of the current version.
+  last changed, published date (as extracted), and the WARC record of the current version.
+
+Revisits are chosen from these rows (``revisit_candidates``, policy in ``archive.revisit``): a
+page's age runs from its article's published date, else its first fetch.
 
 Crash safety
     WAL journal with ``synchronous=NORMAL``: a committed transaction survives a killed process (it
@@ -49,14 +52,15 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple
 
 from archive.jsonl import JsonLinesError, read_jsonl
 
 log = logging.getLogger(__name__)
 
 STATE_FILE_NAME = "state.sqlite3"
-SCHEMA_VERSION = 3  # 2: page kind "requisite"; 3: pages.gone_at, only usable answers are fetches
+SCHEMA_VERSION = 4  # 2: page kind "requisite"; 3: pages.gone_at, only usable answers are fetches;
+# 4: pages.first_fetched, articles.published (revisit ages)
 # "requisite": an image, stylesheet, script, icon or font a page needs to render (since version 2).
 PAGE_KINDS = ("article", "listing", "sitemap", "other", "requisite")
 NOT_MODIFIED = 304
@@ -81,7 +85,8 @@ CREATE TABLE pages (
     failures        INTEGER NOT NULL DEFAULT 0,  -- consecutive failures since the last answer
     last_error      TEXT,
     failed_at       TEXT,
-    gone_at         TEXT      -- the last answer was 404/410 (record_gone); NULL otherwise
+    gone_at         TEXT,     -- the last answer was 404/410 (record_gone); NULL otherwise
+    first_fetched   TEXT      -- UTC ISO 8601 of the first answer recorded (the page's first capture)
 ) WITHOUT ROWID;
 CREATE INDEX pages_failed ON pages (kind) WHERE failures > 0;
 CREATE INDEX pages_kind_fetched ON pages (kind, fetched_at);
@@ -97,7 +102,8 @@ CREATE TABLE articles (
     warc_length     INTEGER,
     warc_record_id  TEXT,
     warc_date       TEXT,
-    warc_target_uri TEXT
+    warc_target_uri TEXT,
+    published       TEXT      -- the article's published date or time as extracted (ISO 8601), if any
 ) WITHOUT ROWID;
 CREATE TABLE meta (
     name  TEXT PRIMARY KEY,
@@ -193,6 +199,7 @@ class PageState:
     failures: int
     last_error: str | None
     failed_at: str | None
+    first_fetched: str | None = None
     gone_at: str | None = None
 
     @property
@@ -260,6 +267,7 @@ class ArticleState:
     first_seen: str
     last_changed: str
     warc: WarcRecordRef | None
+    published: str | None = None
 
 
 class ArticleVersion(NamedTuple):
@@ -268,6 +276,18 @@ class ArticleVersion(NamedTuple):
     version: int
     previous_sha1: str | None
     changed: bool
+
+
+class RevisitCandidate(NamedTuple):
+    """A page a revisit may refetch: its key and URL, its kind, when it was last checked (UTC ISO),
+    its first capture and its article's published date (ISO 8601 as extracted, or None)."""
+
+    key: str
+    url: str
+    kind: str
+    fetched_at: str
+    first_fetched: str
+    published: str | None
 
 
 def state_path(archive_dir: str | os.PathLike) -> Path:
@@ -377,7 +397,9 @@ class StateStore:
             "failures": 0, "last_error": None, "failed_at": None, "gone_at": None,
         }
         values.update(_warc_values(warc))
+        values["first_fetched"] = values["fetched_at"]
         if row is not None:
+            values["first_fetched"] = row["first_fetched"] or row["fetched_at"] or values["fetched_at"]
             keep = list(_WARC_COLUMNS) if warc is None else []
             if keep_missing:
                 keep += [name for name in ("etag", "last_modified", "payload_digest") if values[name] is None]
@@ -458,6 +480,24 @@ class StateStore:
         )
         return [_page_state(row) for row in rows]
 
+    def revisit_candidates(self, article_id: Callable[[str], str], kinds: Iterable[str] = ("article", "other")) -> Iterator[RevisitCandidate]:
+        """Pages of these kinds whose last answer was a good copy (200, or 304 for one), with what
+        dates them: ``archive.revisit`` decides which are due. ``article_id(key)`` names the
+        article of a page (its published date and first capture come from the article's row)."""
+        kinds = tuple(kinds)
+        for kind in kinds:
+            _check_kind(kind)
+        self._db.create_function("article_id", 1, article_id, deterministic=True)
+        rows = self._db.execute(
+            "SELECT p.key, p.url, p.kind, p.fetched_at, COALESCE(p.first_fetched, a.first_seen, p.fetched_at),"
+            " a.published FROM pages p LEFT JOIN articles a ON a.id = article_id(p.key)"
+            f" WHERE p.kind IN ({', '.join('?' for _ in kinds)}) AND p.failures = 0 AND p.fetched_at IS NOT NULL"
+            " AND p.status IN (200, 304)",
+            kinds,
+        )
+        for row in rows:
+            yield RevisitCandidate(*row)
+
     # -- articles -----------------------------------------------------------------------------
 
     def article(self, article_id: str) -> ArticleState | None:
@@ -472,11 +512,14 @@ class StateStore:
         warc: WarcRecordRef | None,
         *,
         seen_at: datetime | str | None = None,
+        published: str | None = None,
     ) -> ArticleVersion:
         """Compare an extracted article with the stored one and remember it if new or changed.
 
         New article: ``(1, None, True)``. Same ``content_sha1``: ``(version, None, False)`` and nothing
         is written. Changed: ``(version + 1, old sha1, True)``, with the new WARC pointer.
+        ``published`` (the extracted date, ISO 8601) dates the article for revisits; a version
+        without one keeps the date an earlier version gave.
         """
         if not article_id or not content_sha1:
             raise StateError(f"record_article_version needs an id and a content_sha1, got {article_id!r}, {content_sha1!r}")
@@ -488,6 +531,7 @@ class StateStore:
         values = {
             "id": article_id, "version": version, "content_sha1": content_sha1, "canonical_url": canonical_url,
             "first_seen": now if current is None else current.first_seen, "last_changed": now,
+            "published": published or (current.published if current else None),
         }
         values.update(_warc_values(warc))
         self._upsert("articles", values)
@@ -528,6 +572,7 @@ class StateStore:
                 "id": article_id, "version": version, "content_sha1": sha1,
                 "canonical_url": str(record.get("canonical_url") or record.get("url") or ""),
                 "first_seen": current.first_seen if current else seen, "last_changed": seen,
+                "published": record.get("published") if isinstance(record.get("published"), str) else None,
             }
             values.update(_warc_values(warc))
             self._upsert("articles", values)
@@ -658,6 +703,8 @@ class StateStore:
                 self._upgrade_pages_table()
                 if version < 3:
                     self._forget_unusable_answers()
+                if "published" not in self._columns("articles"):  # schema 4
+                    self._db.execute("ALTER TABLE articles ADD COLUMN published TEXT")
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._db.execute("COMMIT")
         except BaseException:
@@ -676,7 +723,7 @@ class StateStore:
         self._db.execute("ALTER TABLE pages RENAME TO pages_before_upgrade")
         for statement in statements:
             self._db.execute(statement)
-        columns = ", ".join(row[1] for row in self._db.execute("PRAGMA table_info(pages_before_upgrade)"))
+        columns = ", ".join(self._columns("pages_before_upgrade"))  # columns added later stay NULL
         self._db.execute(f"INSERT INTO pages ({columns}) SELECT {columns} FROM pages_before_upgrade")
         self._db.execute("DROP TABLE pages_before_upgrade")
         log.info("%s: state store upgraded to schema version %d", self.path, SCHEMA_VERSION)
@@ -693,6 +740,9 @@ class StateStore:
             f"last_error = coalesce(last_error, 'HTTP ' || status || ' recorded as a fetch by an older version'), {forget} "
             "WHERE fetched_at IS NOT NULL AND (status >= 400 OR status < 200 OR status = 206 "
             "OR (status = 304 AND warc_file IS NULL) OR payload_digest = ?)", (EMPTY_PAYLOAD_DIGEST,))
+
+    def _columns(self, table: str) -> list[str]:
+        return [row[1] for row in self._db.execute(f'PRAGMA table_info("{table}")')]
 
     def _meta(self, name: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
@@ -754,6 +804,7 @@ def _page_state(row: sqlite3.Row) -> PageState:
         key=row["key"], url=row["url"], kind=row["kind"], fetched_at=row["fetched_at"], status=row["status"],
         etag=row["etag"], last_modified=row["last_modified"], payload_digest=row["payload_digest"],
         warc=_warc_ref(row), failures=row["failures"], last_error=row["last_error"], failed_at=row["failed_at"],
+        first_fetched=row["first_fetched"],
         gone_at=row["gone_at"],
     )
 
@@ -762,4 +813,5 @@ def _article_state(row: sqlite3.Row) -> ArticleState:
     return ArticleState(
         id=row["id"], version=row["version"], content_sha1=row["content_sha1"], canonical_url=row["canonical_url"],
         first_seen=row["first_seen"], last_changed=row["last_changed"], warc=_warc_ref(row),
+        published=row["published"],
     )

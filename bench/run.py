@@ -50,6 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "bench" / "results"
 RESULTS_FILE = RESULTS_DIR / "results.json"
+REVISITS_FILE = RESULTS_DIR / "revisits.json"  # written by bench.revisits
 DOC_FILE = ROOT / "docs" / "benchmarks.md"
 CASE_TIMEOUT = 4 * 3600  # seconds; a case running longer is killed and reported as failed
 SAMPLE_SECONDS = 0.05
@@ -590,6 +591,7 @@ def render_markdown(results: dict, profile: str | None) -> str:
         "python -m bench.run --quick              # N=200, 1 pair, to bench/results/quick.md",
         "python -m bench.run --profile 300        # cProfile of case 3 (extraction in-process), kept below",
         "python -m bench.run --report-only        # rewrite this page from bench/results/results.json",
+        "python -m bench.revisits                 # revisit policies on a simulated clock (seconds; issue 15)",
         "```",
         "",
         "How it measures: a synthetic mirror of the site (`bench/synthetic_site.py`: same URL shapes, 20",
@@ -666,12 +668,26 @@ def render_markdown(results: dict, profile: str | None) -> str:
                        f"{growth('max_peak_rss_mb')} |")
     if results.get("estimates"):
         out += ["", "## Estimates", ""] + [f"- {line}" for line in results["estimates"]]
+    if REVISITS_FILE.exists():  # issue 15's simulation, measured by bench.revisits
+        from bench.revisits import render_section
+
+        out += [""] + render_section(json.loads(REVISITS_FILE.read_text(encoding="utf-8")))
     for written_apart in ("analysis.md", "extraction-eval.md"):  # by hand; by bench.extraction_eval --section
         if (RESULTS_DIR / written_apart).exists():
             out += ["", (RESULTS_DIR / written_apart).read_text().strip()]
     if profile:
         out += ["", "## Profile of case 3", "", "```", profile, "```"]
     return "\n".join(out) + "\n"
+
+
+def write_doc() -> None:
+    """Rewrite docs/benchmarks.md from the stored results (and the stored profile of case 3)."""
+    results = load_results()
+    if not results["sizes"]:
+        raise SystemExit(f"no stored results in {RESULTS_FILE}: run the benchmark first")
+    profile_file = RESULTS_DIR / "profile-case3.txt"
+    DOC_FILE.write_text(render_markdown(results, profile_file.read_text() if profile_file.exists() else None))
+    print(f"wrote {DOC_FILE}")
 
 
 def load_results() -> dict:
@@ -714,12 +730,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
     if args.report_only:
-        results = load_results()
-        if not results["sizes"]:
-            parser.error(f"no stored results in {RESULTS_FILE}: run the benchmark first")
-        profile_file = RESULTS_DIR / "profile-case3.txt"
-        DOC_FILE.write_text(render_markdown(results, profile_file.read_text() if profile_file.exists() else None))
-        print(f"wrote {DOC_FILE}")
+        write_doc()
         return 0
 
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="rusislam-bench-"))

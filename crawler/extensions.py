@@ -267,6 +267,11 @@ def crawl_counts(stats: dict) -> dict:
             "skipped_known": stats.get("incremental/skipped_known", 0),
             "sitemaps_unchanged": stats.get("incremental/sitemap_unchanged", 0),
         },
+        "revisits": {
+            "due": stats.get("revisit/due", 0),
+            "checked": stats.get("revisit/checked", 0),
+            "changed": stats.get("revisit/changed", 0),
+        },
         "requisites": {
             "requested": stats.get("requisites/requested", 0),
             "fetched": requisites["fetched"],

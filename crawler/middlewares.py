@@ -37,6 +37,7 @@ WARC_META = "warc"  # request.meta key: pointer of the record holding the body (
 PAYLOAD_UNCHANGED = "payload_unchanged"  # request.meta key: the body equals the archived copy
 PAGE_KIND = "page_kind"  # request.meta key: "sitemap" or "requisite" (other kinds follow from the URL)
 REQUISITE = "requisite"  # the page kind of images, stylesheets, scripts, icons and fonts a page needs
+REVISIT = "revisit"  # request.meta key: a check of a known page chosen by the revisit policy
 # request.meta key: the state update of a 2xx article answer, made by the spider once it has read
 # the page (``settle_fetch``): only a body that reads as an article makes the page known.
 UNCONFIRMED_FETCH = "unconfirmed_fetch"
@@ -183,6 +184,10 @@ class WarcCaptureMiddleware:
                 self.stats.inc_value(f"{prefix}/revisits")
         if page and self.state is not None:
             self._remember(page, request, response, exchange, digest, full_copy, genuine_304)
+        if request.meta.get(REVISIT) and response.status < 500 and response.status != 429:
+            self.stats.inc_value("revisit/checked")
+            if full_copy is not None and response.status == 200:
+                self.stats.inc_value("revisit/changed")
 
     def _remember(self, page, request, response, exchange, digest, full_copy, genuine_304) -> None:
         """Known, failed or gone (``archive.state``); a 2xx article answer is left for the spider to settle."""

@@ -82,7 +82,8 @@ class ArticleJsonLinesPipeline:
     def _remember_version(self, record: dict) -> None:
         warc = record.get("warc")
         pointer = WarcRecordRef.from_dict(warc, warc_date=record["fetched_at"], target_uri=record["url"]) if warc else None
-        self.state.record_article_version(record["id"], record["content_sha1"], record["canonical_url"], pointer)
+        self.state.record_article_version(record["id"], record["content_sha1"], record["canonical_url"], pointer,
+                                          published=record.get("published"))
         self.stats.inc_value("articles/new" if record["version"] == 1 else "articles/changed")
 
     def close_spider(self):

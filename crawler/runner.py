@@ -188,6 +188,9 @@ def read_crawl_summary(paths: RunPaths, started: datetime) -> dict | None:
                                      "revisits": int, "not_modified": int}   (page requisites not included)
         requisites                  {"requested", "fetched", "revisits", "not_modified", "bytes", "too_large": int,
                                      "by_status": {...}}   images, stylesheets, scripts, fonts of the pages
+        revisits                    {"due": int, "checked": int, "changed": int}: known pages the
+                                    revisit policy found due, those checked (REVISIT_MAX_REQUESTS
+                                    bounds them) and those whose payload changed
         articles                    {"new": int, "changed": int, "unchanged": int}
         bytes_archived              int, bytes added to WARC files
         errors                      {"count": int, "by_reason": {reason: int}}

@@ -30,6 +30,9 @@ LISTING_KNOWN_PAGES_BEFORE_STOP = 1
 # Sitemap entries wait as (URL, lastmod) and become requests while the scheduler holds fewer than
 # this many: a 10,000-entry sitemap turned into Request objects at once costs tens of MB.
 SITEMAP_PENDING_REQUESTS = 200
+# Known pages checked again per run (conditional requests), the most overdue first; the rest wait
+# for the next run. Which pages are due: the site YAML's `revisit:` block, or -a revisit_after=AGE.
+REVISIT_MAX_REQUESTS = 500
 # A page whose answer was not usable (5xx, 403, 206, an empty or challenge page, a timeout...) is
 # asked again by the next run, then after 12 h, 24 h, 48 h... (doubling per failure) and at least
 # once a week; a 404/410 page after 30 days. Seconds. `-a full=1` asks for all of them.

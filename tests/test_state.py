@@ -65,7 +65,7 @@ def test_page_and_article_survive_reopen(tmp_path):
         assert store.page("ar/53208") == PageState(
             key="ar/53208", url=ARTICLE_URL, kind="article", fetched_at="2025-12-04T12:00:00Z", status=200,
             etag='"abc"', last_modified="Thu, 04 Dec 2025 11:00:00 GMT", payload_digest=DIGEST, warc=FULL_COPY,
-            failures=0, last_error=None, failed_at=None,
+            failures=0, last_error=None, failed_at=None, first_fetched="2025-12-04T12:00:00Z",
         )
         article = store.article("ar-53208")
         assert (article.version, article.content_sha1, article.canonical_url, article.warc) == (1, "c" * 40, ARTICLE_URL, FULL_COPY)
@@ -339,7 +339,7 @@ def test_schema_1_answers_that_were_no_copy_become_failed_or_gone(tmp_path):
         assert "HTTP 403" in forbidden.last_error
         assert store.page("gone").gone_at == "2025-01-01T00:00:00Z"
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
 
 
 def test_retry_policy_and_pages_to_retry(tmp_path):

@@ -31,7 +31,8 @@ def add_crawl_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--languages", help="comma-separated subset of the site's languages, e.g. ar,en")
     parser.add_argument("--base-url", help="crawl a mirror of the site at this origin")
     parser.add_argument("--full", action="store_true", help="walk every listing page, not only up to known articles")
-    parser.add_argument("--revisit-after", metavar="AGE", help="refetch (conditionally) articles older than AGE: 30d, 12h")
+    parser.add_argument("--revisit-after", metavar="AGE", help="check again (conditionally) every known page last checked AGE ago or longer, "
+                             "instead of the site's age-based revisit policy: 30d, 12h (-a revisit=off: no revisits)")
     parser.add_argument("-a", dest="spider_args", action="append", default=[], metavar="NAME=VALUE",
                         help="another spider argument (repeatable)")
     parser.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",

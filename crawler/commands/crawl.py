@@ -217,7 +217,7 @@ class Command(ArchiveCommand):
                             help="crawl the site this YAML file describes (spider news; the same as -a site=SITE_YAML)")
         parser.add_argument("-a", dest="spider_args", action="append", default=[], metavar="NAME=VALUE",
                             help="a spider argument (repeatable): languages=ar,en, base_url=URL, full=1, "
-                                 "revisit_after=30d, site=NAME|PATH (spider news)")
+                                 "revisit_after=30d, revisit=off, site=NAME|PATH (spider news)")
         parser.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
                             help="a Scrapy setting (repeatable), e.g. -s ARCHIVE_DIR=archive-data -s DOWNLOAD_DELAY=2")
 

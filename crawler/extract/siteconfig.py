@@ -62,6 +62,19 @@ class WarcInfo:
 
 
 @dataclass(frozen=True)
+class RevisitRules:
+    """The ``revisit:`` block: a known page is checked again once the time since its last check
+    reaches ``ratio`` x its age, never sooner than ``min_interval_hours``, at least every
+    ``max_interval_days`` (the policy itself: ``archive.revisit.RevisitPolicy``)."""
+
+    # Measured by bench/revisits.py (docs/benchmarks.md): 0.5 x age, 12 h to 30 days archives
+    # ~93% of edits for under a fifth of the requests of a daily revisit of everything.
+    ratio: float = 0.5
+    min_interval_hours: float = 12.0
+    max_interval_days: float = 30.0
+
+
+@dataclass(frozen=True)
 class ExtractRules:
     selectors: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source_labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -86,6 +99,7 @@ class SiteConfig:
     politeness: Politeness
     warc: WarcInfo
     extract: ExtractRules
+    revisit: RevisitRules
     # Canonical source name -> names it goes by (from crawler/config/sources.yaml).
     source_aliases: dict[str, tuple[str, ...]]
     # The origin the configuration names; differs from `origin` when crawling a mirror.
@@ -110,7 +124,7 @@ class SiteConfig:
 _TOP_KEYS = {
     "name", "title", "origin", "origin_aliases", "languages", "article_url_pattern", "article_params",
     "listing_url_pattern", "pagination_param", "follow_url_patterns", "sitemaps", "deny_paths", "tracking_params",
-    "politeness", "warc", "extract", "sources_file", "requisite_hosts",
+    "politeness", "warc", "extract", "sources_file", "requisite_hosts", "revisit",
 }
 _SELECTOR_KINDS = {"title", "date", "body", "author", "categories", "tags"}
 
@@ -225,6 +239,7 @@ class _SiteParser:
                 description=str(warc.get("description") or ""),
             ),
             extract=self.extract_rules(),
+            revisit=self.revisit_rules(),
             source_aliases=load_source_aliases(sources_path),
             site_origin=origin,
             article_params=tuple(self.str_list("article_params", [])),
@@ -329,6 +344,14 @@ class _SiteParser:
                 raise self.error(f"{key}.{name}", "must not be negative")
             values[name] = value
         return cls(**values)
+
+    def revisit_rules(self) -> RevisitRules:
+        rules = self.typed("revisit", RevisitRules)
+        if not rules.ratio < 1:
+            raise self.error("revisit.ratio", "must be below 1 (a page's age grows while it waits)")
+        if rules.min_interval_hours > rules.max_interval_days * 24:
+            raise self.error("revisit.min_interval_hours", "must not exceed max_interval_days")
+        return rules
 
     def extract_rules(self) -> ExtractRules:
         raw = self.mapping("extract", {})

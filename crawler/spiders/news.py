@@ -11,14 +11,18 @@ Spider arguments (``-a``):
   everywhere (start URLs, robots.txt, sitemaps, links to the site's own origin);
 - ``languages``: comma-separated subset of the configured languages (``ar,en``);
 - ``full``: ``1`` walks every listing page, not only up to the first pages with nothing new;
-- ``revisit_after``: refetch known pages older than this (``30d``, ``12h``), conditionally.
+- ``revisit_after``: revisit every known page last checked this long ago or longer (``30d``,
+  ``12h``) instead of the site's age-based ``revisit:`` policy; ``revisit``: ``off`` for none.
 
 Recurring runs cost what is new: listings and sitemaps are fetched every run, a page
 the archive already holds is not requested again unless a sitemap says it changed
 (``lastmod``) or it is due for a revisit; such refetches are conditional requests
-(If-None-Match / If-Modified-Since). Pages that failed in an earlier run are retried.
+(If-None-Match / If-Modified-Since). Revisits come from the state store, not from links: at
+start the run asks ``archive.revisit`` which known pages are due (at most REVISIT_MAX_REQUESTS,
+the most overdue first), so an article no listing page of this run shows is checked too.
+Pages that failed in an earlier run are retried.
 A sitemap whose bytes are those a finished run read, in the same scope, is not read again:
-that run requested or checked each of its entries (``full`` and ``revisit_after`` read it).
+that run requested or checked each of its entries (``full`` reads it).
 
 Page requisites: each HTML page's images, stylesheets, scripts, icons and fonts (and the
 ``url()``s of those stylesheets) on the site's hosts, or on its ``requisite_hosts``, are fetched
@@ -35,6 +39,7 @@ import logging
 import sys
 from collections import deque
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -44,6 +49,7 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
 from archive.reader import read_record
+from archive.revisit import RevisitPolicy, parse_utc, plan_revisits
 from archive.state import RetryPolicy
 from crawler.extract.record import Capture, article_record
 from crawler.extract.candidates import extraction_skip_reason
@@ -57,7 +63,8 @@ from ..bounds import PAGE_BUDGET_REACHED
 from ..extensions import ARCHIVE_WRITE_ERRORS, archive_dir, archive_state, report_write_error, retry_policy
 from ..extraction import ExtractionPool
 from ..handlers import CAPTURE_STARTED
-from ..middlewares import COPY_UNREADABLE, PAGE_KIND, PAYLOAD_UNCHANGED, REQUISITE, WARC_META, header_pairs, settle_fetch
+from ..middlewares import (COPY_UNREADABLE, PAGE_KIND, PAYLOAD_UNCHANGED, REQUISITE, REVISIT, WARC_META, header_pairs,
+                           settle_fetch)
 from ..options import parse_duration, parse_flag
 
 logger = logging.getLogger(__name__)
@@ -97,7 +104,7 @@ class NewsSiteSpider(scrapy.Spider):
         return spider
 
     def __init__(self, *args, site: str | None = None, base_url: str | None = None, languages: str | None = None,
-                 full: str | None = None, revisit_after: str | None = None, **kwargs):
+                 full: str | None = None, revisit_after: str | None = None, revisit: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         config = site or self.site_config
         if not config:
@@ -120,10 +127,22 @@ class NewsSiteSpider(scrapy.Spider):
         self._sitemap_files = 0  # sitemaps requested in this run (SITEMAP_MAX_FILES)
         self._robots_digest: str | None = None  # of the robots.txt the run obeys (see robots_parsed)
         self.full = parse_flag(full, "full")
-        self.revisit_after = parse_duration(revisit_after) if revisit_after else None
+        self.revisit_policy = self._revisit_policy(revisit, revisit_after)
         self.started = datetime.now(timezone.utc)
         self._extraction: ExtractionPool | None = None
         self.retry_policy: RetryPolicy = RetryPolicy()  # from the settings in from_crawler
+
+    def _revisit_policy(self, revisit: str | None, revisit_after: str | None) -> RevisitPolicy | None:
+        """``-a revisit=off``: none; ``-a revisit_after=AGE``: a fixed interval; else the site's rules."""
+        if revisit is not None and revisit.strip().lower() not in ("off", "on", "default"):
+            raise ValueError(f"-a revisit={revisit!r}: expected off (or on, the site's policy)")
+        if revisit is not None and revisit.strip().lower() == "off":
+            if revisit_after:
+                raise ValueError("-a revisit=off and -a revisit_after contradict each other")
+            return None
+        if revisit_after:
+            return RevisitPolicy.every(parse_duration(revisit_after))
+        return RevisitPolicy.of_site(self.site.revisit)
 
     def _parse_languages(self, languages: str | None) -> tuple[str, ...]:
         if not languages:
@@ -157,6 +176,8 @@ class NewsSiteSpider(scrapy.Spider):
             yield request
         for request in self._retry_requests():
             yield request
+        for request in self._revisits():
+            yield request
         async for item_or_request in self._finish_interrupted_extractions():
             yield item_or_request
 
@@ -183,6 +204,27 @@ class NewsSiteSpider(scrapy.Spider):
                 self.requested[self._key(url)] = not page.has_good_copy
                 callback = self.parse_sitemap if page.kind == "sitemap" else self.parse_page
                 yield Request(url, callback=callback, meta={PAGE_KIND: page.kind}, headers=_validators(page))
+
+    def _revisits(self):
+        """Conditional requests for the known pages due for a check (``archive.revisit``), whether
+        or not anything links them in this run; listings and sitemaps are fetched every run anyway."""
+        state = self.archive_state
+        if state is None or self.revisit_policy is None:
+            return
+        in_scope = (page for page in state.revisit_candidates(article_id_of_key)
+                    if (url := self.urls.to_crawl_url(page.url)) and self.urls.in_scope(url, self.languages)
+                    and not self.urls.is_listing(url) and urlsplit(url).path != "/robots.txt")
+        budget = self.crawler.settings.getint("REVISIT_MAX_REQUESTS")
+        plan = plan_revisits(in_scope, self.revisit_policy, self.started, budget)
+        stats = self.crawler.stats
+        stats.set_value("revisit/due", plan.due)
+        stats.set_value("revisit/scheduled", len(plan.pages))
+        if plan.due > len(plan.pages):
+            logger.info("%d pages due for a revisit, %d checked in this run (REVISIT_MAX_REQUESTS)", plan.due, len(plan.pages))
+        for page in plan.pages:
+            url = self.urls.to_crawl_url(page.url)
+            self.requested[self._key(url)] = False
+            yield Request(url, callback=self.parse_page, headers=_validators(state.page(page.key)), meta={REVISIT: True})
 
     async def _finish_interrupted_extractions(self):
         """Article pages an interrupted run archived but never extracted: extract them from the WARC.
@@ -333,7 +375,7 @@ class NewsSiteSpider(scrapy.Spider):
         key = self._key(url)
         mark = hashlib.sha1(body).hexdigest() + "/" + self._scope_mark
         state = self.archive_state
-        if state is not None and not self.full and self.revisit_after is None and state.sitemap_mark(key) == mark:
+        if state is not None and not self.full and state.sitemap_mark(key) == mark:
             logger.info("Sitemap unchanged since the last finished run, its entries not looked up again: %s", url)
             self.crawler.stats.inc_value("incremental/sitemap_unchanged")
             return True
@@ -399,7 +441,7 @@ class NewsSiteSpider(scrapy.Spider):
         """A request for a page, or None when the archive holds it and nothing says it changed.
 
         Listing pages are always fetched. A known page is refetched, conditionally, when
-        a sitemap's lastmod is newer than our copy or ``revisit_after`` has passed.
+        a sitemap's lastmod is newer than our copy (revisits come from the state store: ``_revisits``).
         """
         key = self._key(url)
         if key in self.requested:  # pages link the same pages: one Request each, not one per link to filter
@@ -414,10 +456,7 @@ class NewsSiteSpider(scrapy.Spider):
                 return None
             self.crawler.stats.inc_value(f"incremental/retry_{known.condition}")
         else:
-            fetched = _parse_iso(known.fetched_at)
-            changed = lastmod is not None and _lastmod_after(lastmod, fetched)
-            due = self.revisit_after is not None and self.started - fetched >= self.revisit_after
-            if not (changed or due):
+            if lastmod is None or not _lastmod_after(lastmod, _parse_iso(known.fetched_at)):
                 self.crawler.stats.inc_value("incremental/skipped_known")
                 return None
             self.crawler.stats.inc_value("incremental/refetch")
@@ -667,12 +706,9 @@ def _parse_iso(text: str) -> datetime:
 
 def _lastmod_after(lastmod: str, fetched: datetime) -> bool:
     """Whether a sitemap lastmod (W3C datetime, date only allowed) is later than our copy."""
-    try:
-        moment = datetime.fromisoformat(lastmod.strip().replace("Z", "+00:00"))
-    except ValueError:
+    moment = parse_utc(lastmod)
+    if moment is None:
         return False
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-        if len(lastmod.strip()) == 10:  # a date alone: changed on that day, after our copy only if later
-            return moment.date() > fetched.date()
+    if len(lastmod.strip()) == 10:  # a date alone: changed on that day, after our copy only if later
+        return moment.date() > fetched.date()
     return moment > fetched

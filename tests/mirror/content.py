@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from .site import NBSP, Article, MirrorSite, StaticPage
+from .site import NBSP, Article, MirrorSite, StaticPage, text_of
 
 REAL_AR_FILE = Path(__file__).with_name("content") / "real_ar_527c77f4d0382ed9.txt"
 REAL_AR_ID = 9876
@@ -683,3 +683,19 @@ def build_site() -> MirrorSite:
     articles = [Article(**real_arabic_article())] + [Article(**copy.deepcopy(spec)) for spec in RU + AR + EN]
     by_id = {a.id: a for a in articles}
     return MirrorSite(articles, STATIC_PAGES, _fixtures(by_id))
+
+
+def apply_sample_edits(site: MirrorSite) -> list[Article]:
+    """Known edits for trying revisits and diffs by hand (``python -m tests.mirror --edited``):
+    the newest Arabic article gets a new title, one word changed and a paragraph added; the newest
+    English one loses its last paragraph and gains a sentence."""
+    arabic, english = site.articles_in("ar")[0], site.articles_in("en")[0]
+    first = text_of(arabic.paragraphs[0]).replace("مدينة جدة", "مدينة جدة الساحلية", 1)
+    site.edit_article(arabic.path, [first, *arabic.paragraphs[1:2],
+                                    "وأعلن الجانبان أن الاجتماع المقبل سيعقد في موسكو في الربيع.", *arabic.paragraphs[2:]],
+                      title=arabic.title + " (محدث)")
+    paragraphs = [text_of(p) for p in english.paragraphs[:-1]]
+    paragraphs[0] += " Officials said a joint commission would meet in the spring."
+    site.edit_article(english.path, paragraphs)
+    return [arabic, english]
+
