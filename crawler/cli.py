@@ -23,17 +23,24 @@ from .commands import EXIT_CODES, EXIT_FAILED, EXIT_OK, EXIT_USAGE, ArchiveComma
 PROG = "rusislam-archive"
 
 
-def load_commands() -> dict[str, ArchiveCommand]:
-    """Every ``crawler/commands/NAME.py`` that defines ``Command``, by NAME (``_`` modules are helpers)."""
+def command_modules() -> list[str]:
+    """Names of the modules in ``crawler/commands/`` that may define a command (``_`` modules are helpers)."""
+    return sorted(info.name for info in pkgutil.iter_modules(commands.__path__) if not info.name.startswith("_"))
+
+
+def load_commands(only: str | None = None) -> dict[str, ArchiveCommand]:
+    """Every ``crawler/commands/NAME.py`` that defines ``Command``, by NAME; with ``only``, that
+    command alone, so that running one command does not import what every other one needs
+    (pyarrow, trafilatura, rq...)."""
     found: dict[str, ArchiveCommand] = {}
-    for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda info: info.name):
-        if module_info.name.startswith("_"):
+    for name in command_modules():
+        if only is not None and name.replace("_", "-") != only:
             continue
-        module = importlib.import_module(f"{commands.__name__}.{module_info.name}")
+        module = importlib.import_module(f"{commands.__name__}.{name}")
         command_class = getattr(module, "Command", None)
         if isinstance(command_class, type) and issubclass(command_class, ArchiveCommand):
             command = command_class()
-            command.name = module_info.name.replace("_", "-")
+            command.name = name.replace("_", "-")
             found[command.name] = command
     return found
 
@@ -84,7 +91,8 @@ def _log_warnings_to_stderr() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    available = load_commands()
+    # One command named: only its module is imported (the full list for help and errors).
+    available = (argv and load_commands(only=argv[0])) or load_commands()
     parser = build_parser(available)
     if not argv:
         parser.print_help()
