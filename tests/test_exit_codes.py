@@ -255,7 +255,7 @@ def _startup_cases(tmp_path: Path) -> list[tuple[list[str], list[str], str]]:
          f"{site}: colour: unknown key"),
         (["-a", "langauges=ar"], ["-a", "langauges=ar"],
          "-a langauges: not an argument of spider 'rusislam' (its arguments: base_url, full, languages, name, "
-         "revisit_after, site)"),
+         "revisit, revisit_after, site)"),
         (["--revisit-after", "soon"], ["-a", "revisit_after=soon"], "soon"),
     ]
 
