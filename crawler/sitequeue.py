@@ -41,6 +41,8 @@ from rq import Queue, Retry, Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from archive.progress import read_progress
+from archive.status import RUNS_DIR_NAME, run_history
 from crawler.extract.siteconfig import load_site_config
 from crawler.runner import CrawlOptions, run_archive
 
@@ -207,18 +209,15 @@ def execute_site_run(run: SiteRun) -> dict:
 def _report_progress(connection: Redis, key: str, archive_dir: Path, done: threading.Event) -> None:
     """Copy the run's progress file (``runs/current.json``, written by the crawl) into Redis."""
     while not done.wait(5):
-        try:
-            progress = json.loads((archive_dir / "runs" / "current.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        connection.hset(key, "progress", json.dumps(progress))
+        progress = read_progress(archive_dir)
+        if progress is not None:
+            connection.hset(key, "progress", json.dumps(progress))
 
 
 def _last_summary(archive_dir: Path) -> str | None:
-    runs = sorted((archive_dir / "runs").glob("*.json"), key=lambda p: p.stat().st_mtime) if (
-        archive_dir / "runs").is_dir() else []
-    summaries = [p for p in runs if not p.name.endswith(".crawl.json") and p.name != "current.json"]
-    return str(summaries[-1]) if summaries else None
+    """The newest run summary of the archive (the run that just ended)."""
+    history = run_history(archive_dir)
+    return str(archive_dir / RUNS_DIR_NAME / history[-1]["file"]) if history else None
 
 
 class SiteRunWorker(Worker):
