@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import date, datetime, timezone
@@ -369,12 +370,21 @@ def test_tables_become_row_groups_while_reading(archive, tmp_path, lines):
     path = tmp_path / "groups.parquet"
     with open(path, "wb") as stream:
         writer = ParquetTableWriter(stream)
-        for table in export_tables(article_files(archive), all_versions=True, batch_lines=10):
+        # Blocks of one line each (every line is longer than 200 bytes), each its own row group.
+        for table in export_tables(article_files(archive), all_versions=True, block_bytes=200, group_bytes=1):
             writer.write(table)
         writer.close()
     metadata = pq.read_metadata(path)
     assert metadata.num_rows == len(lines)
-    assert metadata.num_row_groups == -(-len(lines) // 10)
+    groups = [metadata.row_group(index).num_rows for index in range(metadata.num_row_groups)]
+    assert groups == [1] * len(lines)
+    # Large groups: the small run files' lines join in one row group.
+    with open(path, "wb") as stream:
+        writer = ParquetTableWriter(stream)
+        for table in export_tables(article_files(archive), all_versions=True, block_bytes=200):
+            writer.write(table)
+        writer.close()
+    assert pq.read_metadata(path).num_row_groups == 1
 
 
 def test_a_line_that_does_not_fit_is_skipped_and_logged(tmp_path, lines, caplog):
@@ -387,7 +397,7 @@ def test_a_line_that_does_not_fit_is_skipped_and_logged(tmp_path, lines, caplog)
     assert sum(table.num_rows for table in tables) == 3
     assert "rusislam-1.jsonl:2: skipping a line that does not fit the export schema" in caplog.text
     with pytest.raises(pa.ArrowInvalid):
-        to_export_table([bad.encode() + b"\n"])
+        to_export_table(bad.encode() + b"\n")
 
 
 def test_the_latest_line_is_chosen_by_the_real_version_and_the_later_tie(tmp_path):
@@ -414,6 +424,72 @@ def test_every_format_has_a_writer():
 
 
 def test_selection_without_filters_keeps_everything(lines):
-    table = to_export_table([json.dumps(line).encode() + b"\n" for line in lines])
+    table = to_export_table(b"".join(json.dumps(line).encode() + b"\n" for line in lines))
     assert Selection().mask(table) is None
     assert table.num_rows == len(lines)
+
+
+def _damaged_archive(tmp_path: Path, lines: list[dict]) -> tuple[Path, list[str]]:
+    """An article file whose good lines (as the crawl writes them) sit among lines of every kind the
+    export must skip; returns the archive and the good lines' ids (every version, in file order)."""
+    good = [dict(line, id=f"{number:020x}") for number, line in enumerate(lines[:6], 1)]
+    edited = dict(good[0], version=2, previous_sha1=good[0]["content_sha1"], body=good[0]["body"] + " Edited.")
+
+    def crawl_line(record: dict) -> str:
+        return encode_line(record).decode("utf-8").rstrip("\n")
+
+    text = [
+        crawl_line(good[0]),
+        "",  # blank
+        crawl_line(good[1]),
+        "   ",  # blank but for spaces
+        crawl_line({**good[2], "id": None}),  # no id
+        crawl_line(good[2]) + crawl_line(good[3]),  # two objects on one line: the crawl's shape at both ends
+        "[1, 2]",  # not an object
+        crawl_line({**good[4], "version": 0}),  # a version that cannot be
+        "{not json",
+        crawl_line(good[4]),
+        crawl_line(edited),
+        crawl_line(good[5])[:-5],  # a crash's partial last line
+    ]
+    articles = tmp_path / "archive" / "articles"
+    articles.mkdir(parents=True)
+    (articles / "rusislam-1.jsonl").write_text("\n".join(text), encoding="utf-8")
+    return tmp_path / "archive", [good[0]["id"], good[1]["id"], good[4]["id"], edited["id"]]
+
+
+@pytest.mark.parametrize("block_bytes", [100, 1 << 20])  # a line per block, and the whole file in one
+def test_lines_that_cannot_be_read_are_skipped_alone_and_named(tmp_path, lines, caplog, block_bytes):
+    archive, good_ids = _damaged_archive(tmp_path, lines)
+    every = pa.concat_tables(export_tables(article_files(archive), all_versions=True, block_bytes=block_bytes))
+    assert every["id"].to_pylist() == good_ids
+    assert every["version"].to_pylist() == [1, 1, 1, 2]
+    latest = pa.concat_tables(export_tables(article_files(archive), block_bytes=block_bytes))
+    assert latest["id"].to_pylist() == good_ids[1:] and latest["version"].to_pylist() == [1, 1, 2]
+    for said in ("rusislam-1.jsonl:5: skipping a line without a string id",
+                 "rusislam-1.jsonl:6: skipping a line that does not fit the export schema (2 JSON objects)",
+                 "rusislam-1.jsonl:7: skipping a line without a string id",
+                 "rusislam-1.jsonl:8: skipping article", "rusislam-1.jsonl:9: skipping a line that is not JSON",
+                 "rusislam-1.jsonl: skipping a partial last line"):
+        assert said in caplog.text, said
+
+
+def test_a_read_error_reaches_the_caller_and_stopping_early_ends_the_reader(archive, monkeypatch):
+    import archive.export as export_module
+
+    before = threading.active_count()
+    tables = export_tables(article_files(archive), all_versions=True, block_bytes=200, group_bytes=1)
+    assert next(tables).num_rows == 1
+    tables.close()  # the caller stops: the reading thread ends too
+    assert threading.active_count() == before
+
+    read_blocks = export_module.read_blocks
+
+    def failing_blocks(path, size, **options):
+        yield from read_blocks(path, size, **options)
+        raise OSError(f"{path}: Input/output error")
+
+    monkeypatch.setattr(export_module, "read_blocks", failing_blocks)
+    with pytest.raises(OSError, match="Input/output error"):
+        list(export_tables(article_files(archive), all_versions=True))
+    assert threading.active_count() == before
