@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 STOP_CAUSE = "stop_cause"  # stats key: why a component closed the crawl early, in words
 SITE_UNREACHABLE = "site_unreachable"  # finish reason of a crawl stopped by SiteReachabilityMiddleware
+ROBOTS_UNREACHABLE = "robotstxt/unreachable"  # stats: ROBOTS_UNREACHABLE/HOST:PORT = the status robots.txt gave
 # Failures of the host itself, not of one page: the next page would fail the same way.
 # (Scrapy 2.13+ wraps Twisted's as CannotResolveHostError and DownloadConnectionRefusedError.)
 HOST_LEVEL_ERRORS = (CannotResolveHostError, DownloadConnectionRefusedError, DNSLookupError, ConnectionRefusedError,
@@ -92,6 +93,10 @@ def crawl_outcome(crawler, reason: str | None, *, signal_name: str | None = None
         return Outcome(EXIT_STOPPED, f"{how}; the next run resumes")
     if stats.get(SITE_UNREACHABLE):
         return Outcome(EXIT_UNREACHABLE, f"site {site} unreachable: {stats[SITE_UNREACHABLE]}")
+    robots_status = stats.get(f"{ROBOTS_UNREACHABLE}/{site.split('://', 1)[-1]}")
+    if robots_status:
+        return Outcome(EXIT_UNREACHABLE, f"site {site} unreachable: its robots.txt answered {robots_status} after "
+                                         "retries, so nothing was fetched (RFC 9309: complete disallow)")
     statuses = {int(key.rsplit("/", 1)[1]): count for key, count in stats.items()
                 if key.startswith("downloader/response_status_count/")}
     requests = stats.get("downloader/request_count", 0)

@@ -5,11 +5,17 @@ Scrapy's Protego parser answers allow/deny and Crawl-delay; ``SiteRobotsParser``
 Sitemap URLs, the Yandex ``Clean-param`` rules (query parameters that never change a page, per
 path prefix) and a digest of the file (the rules a finished run's sitemap reading depended on).
 The spider reads them from the ``robots_parsed`` signal.
+
+A robots.txt answered with a server error (5xx, or 429 Too Many Requests) once the retries are spent
+means complete disallow for that host in this run (RFC 9309, 2.3.1.4): the error page read as rules
+would allow everything. The stats say so (``ROBOTS_UNREACHABLE``), and ``crawl_outcome`` turns it
+into exit code 69 for the site's own host.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.robotstxt import ProtegoRobotParser, decode_robotstxt
@@ -18,6 +24,11 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
 from crawler.extract.urls import parse_clean_params
+from crawler.outcome import ROBOTS_UNREACHABLE
+
+logger = logging.getLogger(__name__)
+
+DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 
 
 class SiteRobotsParser(ProtegoRobotParser):
@@ -39,6 +50,15 @@ class RobotsTxtFirstMiddleware(RobotsTxtMiddleware):
     each waiter gets its own Deferred, fired with the parser (or None when robots.txt could not be
     fetched, as upstream).
     """
+
+    async def _parse_robots(self, response, netloc, request):
+        if response.status >= 500 or response.status == 429:
+            logger.error("robots.txt of %s answered %d after retries: nothing is fetched from %s in this run "
+                         "(RFC 9309: a robots.txt unreachable for a server error means complete disallow)",
+                         netloc, response.status, netloc)
+            self._stats.set_value(f"{ROBOTS_UNREACHABLE}/{netloc}", response.status)
+            response = response.replace(body=DISALLOW_ALL)
+        await super()._parse_robots(response, netloc, request)
 
     async def robot_parser(self, request):
         pending = self._parsers.get(urlparse_cached(request).netloc)

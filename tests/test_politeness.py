@@ -16,7 +16,7 @@ from crawler.middlewares import BackoffRetryMiddleware
 from crawler.spiders.rusislam import RusislamSpider
 from tests.conftest import run_crawl
 from tests.mirror import MirrorServer
-from tests.mirror.faults import FaultMirrorServer, robots_file
+from tests.mirror.faults import FaultMirrorServer, odd_status, robots_file
 
 
 @pytest.mark.parametrize("autothrottle", ["0", "1"], ids=["fixed-delay", "autothrottle"])
@@ -123,6 +123,29 @@ def test_a_path_rule_holds_for_every_start_request(tmp_path):
     assert paths[0] == "/robots.txt" and paths.count("/robots.txt") == 1
     assert not [p for p in paths if p.startswith(("/en/novosti/", "/ar/"))], paths
     assert "/sitemap.xml" in paths and "/novosti/" in paths  # the rest of the site was crawled
+
+
+@pytest.mark.parametrize("status", [503, 500, 429])
+def test_robots_txt_answering_a_server_error_lets_nothing_through_and_the_run_says_why(tmp_path, status):
+    # RFC 9309 2.3.1.4: a robots.txt that cannot be read because of a server error means complete disallow
+    # (the error page's body, read as rules, would allow everything)
+    with FaultMirrorServer() as mirror:
+        mirror.add_fault("/robots.txt", odd_status(status))
+        result = run_crawl(tmp_path / "archive", "-a", f"base_url={mirror.base_url}", timeout=120)
+        paths = mirror.requested_paths()
+    assert set(paths) == {"/robots.txt"} and len(paths) >= 2, paths  # retried, then nothing else asked
+    assert result.returncode == 69, result.log[-3000:]
+    (line,) = [line for line in result.log.splitlines() if line.startswith("scrapy crawl:")]
+    assert f"unreachable: its robots.txt answered {status} after retries" in line and "RFC 9309" in line
+
+
+def test_robots_txt_that_recovers_within_the_retries_is_obeyed(tmp_path):
+    with FaultMirrorServer() as mirror:
+        mirror.add_fault("/robots.txt", odd_status(503), times=1)
+        result = run_crawl(tmp_path / "archive", "-a", f"base_url={mirror.base_url}", timeout=120)
+        paths = mirror.requested_paths()
+    assert result.returncode == 0, result.log[-3000:]
+    assert paths[:2] == ["/robots.txt", "/robots.txt"] and "/sitemap.xml" in paths
 
 
 def test_hostile_clean_param_lines_neither_stall_the_crawl_nor_fold_listing_pages(tmp_path):
