@@ -9,7 +9,8 @@ The spider reads them from the ``robots_parsed`` signal.
 A robots.txt answered with a server error (5xx, or 429 Too Many Requests) once the retries are spent
 means complete disallow for that host in this run (RFC 9309, 2.3.1.4): the error page read as rules
 would allow everything. The stats say so (``ROBOTS_UNREACHABLE``), and ``crawl_outcome`` turns it
-into exit code 69 for the site's own host.
+into exit code 69 for the site's own host. Any other 4xx means there are no rules (RFC 9309, 2.3.1.3):
+the body of the error page is not read as rules.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class RobotsTxtFirstMiddleware(RobotsTxtMiddleware):
                          netloc, response.status, netloc)
             self._stats.set_value(f"{ROBOTS_UNREACHABLE}/{netloc}", response.status)
             response = response.replace(body=DISALLOW_ALL)
+        elif response.status >= 400:  # RFC 9309: "unavailable" (404, 403...) means no rules; the error page is none
+            response = response.replace(body=b"")
         await super()._parse_robots(response, netloc, request)
 
     async def robot_parser(self, request):

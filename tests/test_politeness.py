@@ -16,7 +16,8 @@ from crawler.middlewares import BackoffRetryMiddleware
 from crawler.spiders.rusislam import RusislamSpider
 from tests.conftest import run_crawl
 from tests.mirror import MirrorServer
-from tests.mirror.faults import FaultMirrorServer, odd_status, robots_file
+from tests.mirror.faults import FaultMirrorServer, Respond, odd_status, robots_file
+from tests.mirror.site import Page
 
 
 @pytest.mark.parametrize("autothrottle", ["0", "1"], ids=["fixed-delay", "autothrottle"])
@@ -137,6 +138,17 @@ def test_robots_txt_answering_a_server_error_lets_nothing_through_and_the_run_sa
     assert result.returncode == 69, result.log[-3000:]
     (line,) = [line for line in result.log.splitlines() if line.startswith("scrapy crawl:")]
     assert f"unreachable: its robots.txt answered {status} after retries" in line and "RFC 9309" in line
+
+
+def test_robots_txt_not_found_means_no_rules_whatever_its_error_page_says(tmp_path):
+    error_page = b"<html><body><h1>404</h1><pre>\nUser-agent: *\nDisallow: /\n</pre></body></html>"
+    with FaultMirrorServer() as mirror:
+        mirror.add_fault("/robots.txt", Respond(Page(404, "Not Found", error_page, "text/html; charset=UTF-8",
+                                                     compressible=False)))
+        result = run_crawl(tmp_path / "archive", "-a", f"base_url={mirror.base_url}", timeout=120)
+        paths = mirror.requested_paths()
+    assert result.returncode == 0, result.log[-3000:]
+    assert paths.count("/robots.txt") == 1 and "/sitemap.xml" in paths and "/novosti/" in paths
 
 
 def test_robots_txt_that_recovers_within_the_retries_is_obeyed(tmp_path):
