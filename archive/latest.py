@@ -117,7 +117,7 @@ def _best_places(files: list[Path]) -> dict[bytes | str, int]:
     """The place (see ``_NUMBER_BITS``) of each article's best line, by id (hex ids as bytes: half the memory).
 
     Lines are found in each block with ``bytes.index`` and read at their ends (``_crawl_identity``);
-    only a line of another shape is decoded (``_id_and_version``)."""
+    only a line of another shape is decoded (``_decoded_identity``)."""
     best: dict[bytes | str, int] = {}
     for file_index, path in enumerate(files):
         file_bits = file_index << _NUMBER_BITS
@@ -129,7 +129,7 @@ def _best_places(files: list[Path]) -> dict[bytes | str, int]:
                 number += 1
                 identity = _crawl_identity(block, start, end)
                 if identity is None:
-                    identity = _id_and_version(block[start:end - 1], path, number)
+                    identity = _decoded_identity(block[start:end - 1], path, number)
                 start = end
                 if identity is None:
                     continue
@@ -162,6 +162,12 @@ def _id_and_version(raw: bytes, path: Path, number: int) -> tuple[str, int] | No
     identity = _crawl_identity(raw + b"\n", 0, len(raw) + 1)
     if identity is not None:
         return identity[0].decode("ascii"), identity[1]
+    return _decoded_identity(raw, path, number)
+
+
+def _decoded_identity(raw: bytes, path: Path, number: int) -> tuple[str, int] | None:
+    """``(id, version)`` of a line not in the crawl's shape (without its newline), parsed whole; None
+    (logged) for a line that cannot be used."""
     if not raw.strip():
         return None
     try:
