@@ -1,11 +1,13 @@
 """The article corpus as typed tables: Parquet, CSV and JSON Lines with one fixed schema.
 
-The crawl's JSON lines (``ARCHIVE_DIR/articles/*.jsonl``) are read in blocks of whole lines, each
-block parsed by pyarrow against an explicit schema (no type guessing: ``published`` stays the string
-the page gave), turned into a table of :data:`EXPORT_SCHEMA`, filtered, and handed to a writer that
-appends it (a Parquet row group, CSV rows, JSON lines). Blocks are parsed by two threads ahead of
-the writing, and only a few tables are in memory at a time, so memory stays flat however large the
-archive.
+The crawl's JSON lines (``ARCHIVE_DIR/articles/*.jsonl``) are read in blocks of whole lines
+(``archive.blocks``), the wanted lines of each block (by default each article's latest, chosen first
+by ``archive.identities``) parsed at once by pyarrow against an explicit schema (no type guessing:
+``published`` stays the string the page gave), turned into a table of :data:`EXPORT_SCHEMA`,
+filtered, and handed to a writer that appends it (a Parquet row group, CSV rows, JSON lines). Blocks
+are read and parsed by threads ahead of the writing, and only a few tables are in memory at a time,
+so memory stays flat however large the archive. Nothing here asks pyarrow to convert Python values
+(``pa.scalar``, ``pa.array``): the first such call in a process imports pandas, a third of a second.
 
 :data:`EXPORT_SCHEMA` is the same for every format: the JSON line's fields, ``source``, ``warc``
 and ``extractor`` flattened to one column per member (``source_name``, ``source_raw``...), plus
@@ -25,18 +27,14 @@ Pure: no Scrapy, no ``crawler`` imports.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-from array import array
-from bisect import bisect_left
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -44,17 +42,18 @@ import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
-from .latest import BLOCK_BYTES, latest_line_numbers, read_blocks, usable_line
+from .blocks import BLOCK_BYTES, BlockRange, LineNumbers, Lines, Note, block_ranges, int64_array, ordered_map, read_lines
+from .identities import UnusableLine, latest_line_offsets, line_identity
 
 log = logging.getLogger(__name__)
 
 UNKNOWN_LANGUAGE = "und"  # BCP 47 "undetermined": the file of a --split for articles without a language
 
-# At least this many bytes of Arrow data per table handed to a writer (a Parquet row group): a
-# block's table alone, or the small tables of small files or narrow filters joined. Peak RSS of a
-# filtered export of 200,000 lines: 181 MB with 1 MB, 210 MB with 4 MB, 254 MB with 16 MB.
-GROUP_BYTES = 1024 * 1024
-PARSE_THREADS = 2  # blocks parsed at once (pyarrow's reader in one thread each); the writer is another thread
+# At least this many bytes of Arrow data per table handed to a writer (a Parquet row group): two
+# blocks' tables, or the small tables of small files or narrow filters joined. A row group has a fixed
+# cost (a zstd context per column page): --all-versions on 200,000 lines took 6.6 CPU s with 1 MB
+# groups and 5.6 with 8 MB, for 9 MB more peak RSS.
+GROUP_BYTES = 4 * 1024 * 1024
 
 _STRINGS = pa.list_(pa.string())
 _TRANSLATIONS = pa.list_(pa.struct([("language", pa.string()), ("url", pa.string())]))
@@ -146,17 +145,17 @@ class Selection:
         """The rows of ``table`` (of :data:`EXPORT_SCHEMA`) to keep, or None for all of them."""
         conditions = []
         if self.languages:
-            conditions.append(pc.is_in(table["language"], value_set=pa.array(sorted(self.languages), pa.string())))
+            conditions.append(pc.is_in(table["language"], value_set=_texts(sorted(self.languages))))
         if self.since is not None:
-            conditions.append(pc.greater_equal(table["published_date"], pa.scalar(self.since, pa.date32())))
+            conditions.append(pc.greater_equal(table["published_date"], _date_constant(self.since)))
         if self.until is not None:
-            conditions.append(pc.less_equal(table["published_date"], pa.scalar(self.until, pa.date32())))
+            conditions.append(pc.less_equal(table["published_date"], _date_constant(self.until)))
         if not conditions:
             return None
         keep = conditions[0]
         for condition in conditions[1:]:
             keep = pc.and_kleene(keep, condition)
-        return pc.fill_null(keep, False)
+        return pc.fill_null(keep, _FALSE)
 
 
 def use_system_allocator() -> None:
@@ -172,41 +171,21 @@ def export_tables(files: list[Path], *, all_versions: bool = False, selection: S
 
     The latest version of each article (``--all-versions``: every line), then ``selection``.
     A line that cannot be typed (a date that is no date...) is logged and skipped. Blocks of lines
-    are parsed by ``PARSE_THREADS`` threads, ahead of the caller, who writes meanwhile.
+    are read and parsed by ``blocks.THREADS`` threads, ahead of the caller, who writes meanwhile.
     """
-    wanted = [None] * len(files) if all_versions else latest_line_numbers(files)
-    typed = _ordered_map(_typed_block, _numbered_blocks(files, wanted, block_bytes), PARSE_THREADS)
-    return _grouped((_selected(selection, table) for table in typed), group_bytes)
+    wanted = [None] * len(files) if all_versions else latest_line_offsets(files)
+    blocks = block_ranges(files, block_bytes,
+                          skip=lambda file_index: wanted[file_index] is not None and not len(wanted[file_index]))
+    jobs = ((block, wanted[block.file_index], all_versions) for block in blocks)  # else the latest choice warned
+    return _grouped((_selected(selection, table) for table in _numbered(ordered_map(_typed_block, jobs))), group_bytes)
 
 
-def _numbered_blocks(files: list[Path], wanted: list[array | None], block_bytes: int) -> Iterator[tuple]:
-    """``(file, number of the first line, block, lines in it, wanted line numbers)`` for each block of
-    lines; files with no wanted line are not read."""
-    for path, numbers in zip(files, wanted):
-        if numbers is not None and not numbers:
-            continue
-        first = 1
-        for block in read_blocks(path, block_bytes, warn_partial=numbers is None):  # the latest choice warned
-            count = block.count(b"\n")
-            yield path, first, block, count, numbers
-            first += count
-
-
-def _ordered_map(function: Callable[..., pa.Table], jobs: Iterable[tuple], threads: int) -> Iterator[pa.Table]:
-    """``function(*job)`` for each job, in the jobs' order, run by ``threads`` threads at most ``threads``
-    jobs ahead of the caller (not all at once, as ``Executor.map`` would: memory stays flat). pyarrow releases
-    the GIL while it parses, and the caller's writer while it compresses and writes: every core works."""
-    with ThreadPoolExecutor(threads, thread_name_prefix="export-parse") as pool:
-        running: deque[Future] = deque()
-        try:
-            for job in jobs:
-                running.append(pool.submit(function, *job))
-                if len(running) >= threads:
-                    yield running.popleft().result()
-            while running:
-                yield running.popleft().result()
-        finally:  # the caller stopped early, or a job failed: drop the jobs not started
-            pool.shutdown(cancel_futures=True)
+def _numbered(results: Iterable[tuple[BlockRange, int, pa.Table, list[Note]]]) -> Iterator[pa.Table]:
+    """The blocks' tables, their notes logged with line numbers."""
+    numbers = LineNumbers()
+    for block, count, table, notes in results:
+        numbers.count(block, count, notes)
+        yield table
 
 
 def _selected(selection: Selection, table: pa.Table) -> pa.Table:
@@ -232,39 +211,64 @@ def _grouped(tables: Iterable[pa.Table], group_bytes: int) -> Iterator[pa.Table]
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError)
 
 
-def _typed_block(path: Path, first: int, block: bytes, count: int, wanted: array | None) -> pa.Table:
-    """The block's ``count`` lines, numbered from ``first``, as one table: those numbered in ``wanted``,
-    or all usable ones when None.
+def _typed_block(block: BlockRange, wanted: np.ndarray | None, warn_partial: bool
+                 ) -> tuple[BlockRange, int, pa.Table, list[Note]]:
+    """The block, its line count, and as one table its lines that start at an offset in ``wanted`` (all
+    usable ones when None), with what is wrong with the lines left out.
 
-    The whole block is parsed at once; when that fails, or when its rows are not one usable article
-    per line, it is read line by line, skipping (and logging) the lines that cannot be used."""
-    rows = None if wanted is None else wanted[bisect_left(wanted, first):bisect_left(wanted, first + count)]
-    if rows is not None and not rows:
-        return EXPORT_SCHEMA.empty_table()
+    The wanted lines are parsed at once (a line not wanted is cut out before, not parsed); when that
+    fails, or when the rows are not one usable article per line, the block is read line by line."""
+    lines = read_lines(block.path, block.start, block.stop, warn_partial=warn_partial)
+    count = len(lines.ends)
+    rows = None if wanted is None else lines.rows_starting_at(wanted)
+    if rows is not None and not len(rows):
+        return block, count, EXPORT_SCHEMA.empty_table(), []
+    data = lines.data if rows is None or len(rows) == count else _only_lines(lines, rows)
     try:
-        table = to_export_table(block)
+        table = to_export_table(data)
     except _ARROW_ERRORS:
         table = None
-    if table is not None and table.num_rows == count and _one_article_per_row(table):
-        if rows is None or len(rows) == count:
-            return table
-        return table.take(pc.subtract(pa.array(rows, pa.int64()), first))
-    return _typed_lines(path, first, block, None if rows is None else set(rows))
+    if table is not None and table.num_rows == (count if rows is None else len(rows)) and _one_article_per_row(table):
+        return block, count, table, []
+    return block, count, *_typed_lines(lines, None if rows is None else set(rows.tolist()))
+
+
+def _only_lines(lines: Lines, rows: np.ndarray) -> bytes:
+    """The lines at the (sorted, from 0) ``rows``, joined: one copy of each run of consecutive lines."""
+    breaks = np.flatnonzero(np.diff(rows) != 1) + 1  # the first row of each run but the first
+    run_firsts = rows[np.concatenate(([0], breaks))]
+    run_lasts = rows[np.concatenate((breaks - 1, [len(rows) - 1]))]
+    starts = lines.starts()
+    return b"".join(lines.data[start:end]
+                    for start, end in zip(starts[run_firsts].tolist(), lines.ends[run_lasts].tolist()))
 
 
 def _one_article_per_row(table: pa.Table) -> bool:
-    """Every row has an id and a version from 1 (what ``latest.usable_line`` asks of a line)."""
-    has_id = pc.fill_null(pc.greater(pc.binary_length(table["id"]), 0), False)
-    return pc.all(has_id).as_py() and (not table.num_rows or pc.min(table["version"]).as_py() >= 1)
+    """Every row has an id and a version from 1 (what ``identities.line_identity`` asks of a line)."""
+    if not table.num_rows:
+        return True
+    ids = table["id"]
+    return (not ids.null_count and pc.min(pc.binary_length(ids)).as_py() > 0
+            and pc.min(table["version"]).as_py() >= 1)
 
 
-def _typed_lines(path: Path, first: int, block: bytes, wanted: set[int] | None) -> pa.Table:
-    tables = []
-    for number, raw in enumerate(block.split(b"\n")[:-1], first):
-        if not (usable_line(raw, path, number) if wanted is None else number in wanted):
+def _typed_lines(lines: Lines, wanted: set[int] | None) -> tuple[pa.Table, list[Note]]:
+    """The lines at the rows in ``wanted`` (the usable ones when None), one at a time; notes for the others."""
+    tables, notes = [], []
+    starts = lines.starts().tolist()
+    for row, (start, end) in enumerate(zip(starts, lines.ends.tolist())):
+        raw = bytes(lines.data[start:end])
+        if wanted is None:
+            try:
+                if line_identity(raw[:-1]) is None:  # blank
+                    continue
+            except UnusableLine as why:
+                notes.append((row, str(why)))
+                continue
+        elif row not in wanted:
             continue
         try:
-            table = to_export_table(raw + b"\n")
+            table = to_export_table(raw)
         except _ARROW_ERRORS as error:
             table, why = None, str(error).splitlines()[0]
         else:
@@ -272,22 +276,44 @@ def _typed_lines(path: Path, first: int, block: bytes, wanted: set[int] | None) 
         if table is not None and table.num_rows == 1:
             tables.append(table)
         else:
-            log.warning("%s:%d: skipping a line that does not fit the export schema (%s)", path, number, why)
-    return pa.concat_tables(tables) if tables else EXPORT_SCHEMA.empty_table()
+            notes.append((row, f"skipping a line that does not fit the export schema ({why})"))
+    return (pa.concat_tables(tables) if tables else EXPORT_SCHEMA.empty_table()), notes
 
 
-def to_export_table(lines: bytes) -> pa.Table:
+def _constant(value: int, kind: pa.DataType) -> pa.Scalar:
+    """``pa.scalar(value, kind)`` without its pandas probe (see ``blocks.int64_array``)."""
+    return int64_array(np.array([value])).cast(kind)[0]
+
+
+def _date_constant(day: date) -> pa.Scalar:
+    return _constant((day - date(1970, 1, 1)).days, pa.int32()).cast(pa.date32())
+
+
+def _texts(values: list[str]) -> pa.StringArray:
+    """``pa.array(values, pa.string())`` without its pandas probe (see ``blocks.int64_array``)."""
+    encoded = [value.encode("utf-8") for value in values]
+    offsets = np.cumsum([0] + [len(value) for value in encoded]).astype(np.int32)
+    return pa.StringArray.from_buffers(len(values), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded)))
+
+
+_NO_TEXT = pa.nulls(1, pa.string())[0]
+_FALSE = _constant(0, pa.bool_())
+_DATE_LENGTH = _constant(len("YYYY-MM-DD"), pa.int32())
+_NOTHING = _constant(0, pa.int32())
+_FIRST_VERSION = _constant(1, pa.int32())
+
+
+def to_export_table(lines: bytes | memoryview) -> pa.Table:
     """Whole JSON lines (each ending in a newline) as a table of :data:`EXPORT_SCHEMA`; raises pyarrow's
     ArrowInvalid when a line does not fit (not JSON, a member of another type, a date that is no date)."""
     read = pa_json.read_json(
-        io.BytesIO(lines),
-        # One parse block, one thread: a block must hold whole lines, and the writer has the other core.
+        pa.BufferReader(pa.py_buffer(lines)),  # the caller's bytes, not copied
+        # One parse block, one thread: a block must hold whole lines, and other blocks have the other threads.
         read_options=pa_json.ReadOptions(block_size=len(lines) + 1, use_threads=False),
         parse_options=pa_json.ParseOptions(explicit_schema=LINE_SCHEMA, unexpected_field_behavior="ignore"),
     )
     published = read["published"]
-    has_time = pc.greater(pc.utf8_length(published), 10)
-    moment = pc.if_else(has_time, published, pa.scalar(None, pa.string()))
+    moment = pc.if_else(pc.greater(pc.binary_length(published), _DATE_LENGTH), published, _NO_TEXT)
     source, warc, extractor = read["source"], read["warc"], read["extractor"]
     previous = read["previous_sha1"]
     columns = {
@@ -305,8 +331,8 @@ def to_export_table(lines: bytes) -> pa.Table:
         "extractor_version": pc.struct_field(extractor, "version"),
         "extractor_trafilatura": pc.struct_field(extractor, "trafilatura"),
         # lines written before versioning are first versions; a first version's line says "" (see the JSON schema)
-        "version": pc.fill_null(read["version"], 1),
-        "previous_sha1": pc.if_else(pc.equal(previous, ""), pa.scalar(None, pa.string()), previous),
+        "version": pc.fill_null(read["version"], _FIRST_VERSION),
+        "previous_sha1": pc.if_else(pc.greater(pc.binary_length(previous), _NOTHING), previous, _NO_TEXT),
     }
     return pa.table([columns[name] for name in EXPORT_SCHEMA.names], schema=EXPORT_SCHEMA)
 
@@ -318,7 +344,7 @@ def _utc_moments(iso_texts: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def languages_of(table: pa.Table) -> list[str]:
     """The languages of ``table``'s rows, sorted; ``und`` for rows without one."""
-    return sorted(pc.unique(pc.fill_null(table["language"], UNKNOWN_LANGUAGE)).to_pylist())
+    return sorted({UNKNOWN_LANGUAGE if code is None else code for code in pc.unique(table["language"]).to_pylist()})
 
 
 def split_by_language(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:

@@ -9,6 +9,7 @@ version-2 line) and one new Arabic article.
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 import threading
@@ -25,6 +26,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
+from archive.blocks import block_ranges, read_lines
 from archive.export import EXPORT_SCHEMA, WRITERS, ParquetTableWriter, Selection, export_tables, to_export_table
 from archive.jsonl import encode_line
 from archive.latest import article_files, iter_latest_lines
@@ -483,13 +485,52 @@ def test_a_read_error_reaches_the_caller_and_stopping_early_ends_the_reader(arch
     tables.close()  # the caller stops: the reading thread ends too
     assert threading.active_count() == before
 
-    read_blocks = export_module.read_blocks
+    read_lines = export_module.read_lines
 
-    def failing_blocks(path, size, **options):
-        yield from read_blocks(path, size, **options)
-        raise OSError(f"{path}: Input/output error")
+    def failing_lines(path, start, stop, **options):
+        if start:
+            raise OSError(f"{path}: Input/output error")
+        return read_lines(path, start, stop, **options)
 
-    monkeypatch.setattr(export_module, "read_blocks", failing_blocks)
+    monkeypatch.setattr(export_module, "read_lines", failing_lines)
     with pytest.raises(OSError, match="Input/output error"):
-        list(export_tables(article_files(archive), all_versions=True))
+        list(export_tables(article_files(archive), all_versions=True, block_bytes=200))
     assert threading.active_count() == before
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_blocks_hold_each_whole_line_once_whatever_the_block_size(tmp_path, caplog, seed):
+    """Blocks are byte ranges read by separate threads: each line belongs to the block its first byte
+    is in, however lines and ranges fall (empty lines, lines longer than a range or than the read past
+    a range's end, a range inside one line), and a partial last line is left out and named once."""
+    rng = random.Random(seed)
+    longest = [70_000, 200_000] if seed < 3 else []  # longer than the read past a range's end (64 KB)
+    lengths = [rng.choice([0, 1, 2, 30, 199, 200, 201, 5000, *longest]) for _ in range(rng.randint(1, 40))]
+    lines = [bytes(rng.choices(b"abc ", k=length)) + b"\n" for length in lengths]
+    partial = b"{\"id\":\"cut" if seed % 2 else b""
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(b"".join(lines) + partial)
+    small = path.stat().st_size < 20_000
+    for size in ((1, 7) if small else ()) + (200, 4096, 1 << 20):
+        caplog.clear()
+        read, starts = [], []
+        for block in block_ranges([path], size):
+            lines_read = read_lines(block.path, block.start, block.stop)
+            assert len(lines_read.ends) == bytes(lines_read.data).count(b"\n")
+            read.append(bytes(lines_read.data))
+            starts += (lines_read.starts() + lines_read.offset).tolist()
+        assert b"".join(read) == b"".join(lines), size
+        assert starts == [sum(lengths[:index]) + index for index in range(len(lines))], size
+        assert caplog.text.count("skipping a partial last line") == (1 if partial else 0), size
+
+
+def test_a_parquet_export_does_not_import_pandas(archive, tmp_path):
+    """pyarrow imports pandas the first time it converts Python values, to ask whether they are pandas'
+    (a third of a second of the export's start): the export builds its constants without it."""
+    shown = subprocess.run([sys.executable, "-X", "importtime", "-m", "crawler.cli", "export", str(archive), "-o",
+                            str(tmp_path / "ar.parquet"), "--language", "ar,ru", "--since", "2020-01-01",
+                            "--until", "2030-12-31"], capture_output=True, cwd=ROOT, text=True)
+    assert shown.returncode == 0, shown.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in shown.stderr.splitlines() if line.startswith("import time:")}
+    assert "pyarrow.parquet" in imported and "pandas" not in imported
+    assert pq.read_metadata(tmp_path / "ar.parquet").num_rows > 0

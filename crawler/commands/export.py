@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 from contextlib import ExitStack
 from datetime import date
@@ -57,6 +58,9 @@ class Command(ArchiveCommand):
                             help="one file per language (ar.parquet, ru.parquet...; und for none) in the directory PATH")
 
     def run(self, args: argparse.Namespace) -> int:
+        # numpy, which pyarrow imports, starts OpenBLAS threads that spin for a while (0.1 CPU s on the cores the
+        # export's threads need); the export does no linear algebra
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         from archive.export import Selection, dataset_card, use_system_allocator
 
         use_system_allocator()
