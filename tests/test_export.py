@@ -431,6 +431,9 @@ def test_selection_without_filters_keeps_everything(lines):
     assert table.num_rows == len(lines)
 
 
+DAMAGED_BYTE = "<a line with a damaged byte>"
+
+
 def _damaged_archive(tmp_path: Path, lines: list[dict]) -> tuple[Path, list[str]]:
     """An article file whose good lines (as the crawl writes them) sit among lines of every kind the
     export must skip; returns the archive and the good lines' ids (every version, in file order)."""
@@ -450,13 +453,16 @@ def _damaged_archive(tmp_path: Path, lines: list[dict]) -> tuple[Path, list[str]
         "[1, 2]",  # not an object
         crawl_line({**good[4], "version": 0}),  # a version that cannot be
         "{not json",
+        DAMAGED_BYTE,  # the crawl's shape, a byte that is no UTF-8 in its body
         crawl_line(good[4]),
         crawl_line(edited),
         crawl_line(good[5])[:-5],  # a crash's partial last line
     ]
+    damaged = crawl_line(dict(good[3], id="f" * 20, body="Текст " + good[3]["body"])).encode("utf-8")
     articles = tmp_path / "archive" / "articles"
     articles.mkdir(parents=True)
-    (articles / "rusislam-1.jsonl").write_text("\n".join(text), encoding="utf-8")
+    (articles / "rusislam-1.jsonl").write_bytes(
+        "\n".join(text).encode("utf-8").replace(DAMAGED_BYTE.encode(), damaged.replace("Т".encode(), b"\xff", 1)))
     return tmp_path / "archive", [good[0]["id"], good[1]["id"], good[4]["id"], edited["id"]]
 
 
@@ -472,6 +478,7 @@ def test_lines_that_cannot_be_read_are_skipped_alone_and_named(tmp_path, lines, 
                  "rusislam-1.jsonl:6: skipping a line that does not fit the export schema (2 JSON objects)",
                  "rusislam-1.jsonl:7: skipping a line without a string id",
                  "rusislam-1.jsonl:8: skipping article", "rusislam-1.jsonl:9: skipping a line that is not JSON",
+                 "rusislam-1.jsonl:10: skipping a line that does not fit the export schema (Invalid UTF8",
                  "rusislam-1.jsonl: skipping a partial last line"):
         assert said in caplog.text, said
 
