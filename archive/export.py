@@ -42,7 +42,8 @@ import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
-from .blocks import BLOCK_BYTES, BlockRange, LineNumbers, Lines, Note, block_ranges, int64_array, ordered_map, read_lines
+from .blocks import (BLOCK_BYTES, BlockRange, LineNumbers, Lines, Note, block_ranges, int64_array, int64_numpy,
+                     ordered_map, read_lines)
 from .identities import UnusableLine, latest_line_offsets, line_identity
 
 log = logging.getLogger(__name__)
@@ -297,6 +298,7 @@ def _texts(values: list[str]) -> pa.StringArray:
 
 
 _NO_TEXT = pa.nulls(1, pa.string())[0]
+_NOTHING_TEXT = _texts([""])[0]
 _FALSE = _constant(0, pa.bool_())
 _DATE_LENGTH = _constant(len("YYYY-MM-DD"), pa.int32())
 _NOTHING = _constant(0, pa.int32())
@@ -395,13 +397,44 @@ class CsvTableWriter:
     def write(self, table: pa.Table) -> None:
         for name in _LIST_COLUMNS:
             index = table.schema.get_field_index(name)
-            as_json = pa.array([None if items is None else json.dumps(items, ensure_ascii=False)
-                                for items in table[name].to_pylist()], pa.string())
+            as_json = pa.chunked_array([_json_arrays(chunk) for chunk in table[name].chunks], pa.string())
             table = table.set_column(index, CSV_SCHEMA.field(name), as_json)
         self._writer.write_table(table)
 
     def close(self) -> None:
         self._writer.close()
+
+
+def _json_arrays(lists: pa.ListArray) -> pa.Array:
+    """Each list (of strings, or of structs of strings) as compact JSON text, null for null, built by
+    pyarrow (three times as fast as ``json.dumps`` row by row). An item holding a control character
+    (JSON writes it as a \\u escape) sends the whole array to ``json.dumps``."""
+    values = lists.flatten()  # the items of these rows (a sliced array's offsets do not start at 0)
+    offsets = int64_numpy(lists.offsets)
+    offsets = pa.py_buffer((offsets - offsets[0]).astype(np.int32))
+    members = [pc.struct_field(values, index) for index in range(values.type.num_fields)] \
+        if pa.types.is_struct(values.type) else [values]
+    if any(pc.any(pc.match_substring_regex(member, r"[\x00-\x1f]")).as_py() for member in members):
+        return pa.array([None if items is None else json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+                         for items in lists.to_pylist()], pa.string())
+    if pa.types.is_struct(values.type):  # {"name":"value",...}
+        parts = []
+        for index, member in enumerate(members):
+            opening = ("{" if index == 0 else ",") + json.dumps(values.type.field(index).name) + ":"
+            parts += [_texts([opening])[0], _json_strings(member)]
+        items = pc.binary_join_element_wise(*parts, _texts(["}"])[0], _NOTHING_TEXT)
+    else:
+        items = _json_strings(values)
+    joined = pc.binary_join(pa.ListArray.from_arrays(pa.Array.from_buffers(pa.int32(), len(lists) + 1, [None, offsets]),
+                                                     items, mask=lists.is_null()), _texts([","])[0])
+    return pc.binary_join_element_wise(_texts(["["])[0], joined, _texts(["]"])[0], _NOTHING_TEXT)
+
+
+def _json_strings(strings: pa.Array) -> pa.Array:
+    """JSON string literals (quotes and backslashes escaped; no control characters), ``null`` for null."""
+    escaped = pc.replace_substring(pc.replace_substring(strings, "\\", "\\\\"), '"', '\\"')
+    quote = _texts(['"'])[0]
+    return pc.coalesce(pc.binary_join_element_wise(quote, escaped, quote, _NOTHING_TEXT), _texts(["null"])[0])
 
 
 class JsonLinesTableWriter:

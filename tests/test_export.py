@@ -541,3 +541,26 @@ def test_a_parquet_export_does_not_import_pandas(archive, tmp_path):
     imported = {line.rsplit("|", 1)[-1].strip() for line in shown.stderr.splitlines() if line.startswith("import time:")}
     assert "pyarrow.parquet" in imported and "pandas" not in imported
     assert pq.read_metadata(tmp_path / "ar.parquet").num_rows > 0
+
+
+def test_csv_lists_are_json_arrays_whatever_their_items_hold(tmp_path):
+    """CSV has no list type: categories, tags and translations are JSON arrays, built by pyarrow;
+    quotes, backslashes, other scripts, nulls, empty lists and control characters all read back."""
+    tags = [["a", 'q"uote', "back\\slash", "тег", "وسم"], [], None, ["tab\there", "line\nbreak"], ["x"]]
+    translations = [[{"language": "ar", "url": 'https://x/"y'}], [], None, [{"language": None, "url": "u"}],
+                    [{"language": "ru", "url": "https://x/\\z"}]]
+    table = EXPORT_SCHEMA.empty_table().to_pydict()
+    for name in table:
+        table[name] = [None] * len(tags)
+    table.update(id=[f"{number:020x}" for number in range(len(tags))], tags=tags, categories=tags[::-1],
+                 translations=translations)
+    path = tmp_path / "lists.csv"
+    with open(path, "wb") as stream:
+        writer = WRITERS["csv"](stream)
+        for start in (0, 3):  # the tab and the newline (JSON escapes) are in the second table only
+            writer.write(pa.Table.from_pydict(table, schema=EXPORT_SCHEMA).slice(start, 3))
+        writer.close()
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    rows = list(range(3)) + list(range(3, 5))
+    for name, expected in (("tags", tags), ("categories", tags[::-1]), ("translations", translations)):
+        assert [json.loads(text) if text else None for text in frame[name]] == [expected[row] for row in rows]
