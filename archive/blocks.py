@@ -132,6 +132,7 @@ class LineNumbers:
         self._next: dict[int, int] = {}
 
     def count(self, block: BlockRange, lines: int, notes: list[Note]) -> None:
+        """The next block of its file has ``lines`` lines: log its notes, and count on."""
         first = self._next.get(block.file_index, 1)
         for row, note in notes:
             log.warning("%s:%d: %s", block.path, first + row, note)

@@ -28,7 +28,6 @@ Pure: no Scrapy, no ``crawler`` imports.
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -45,8 +44,6 @@ import pyarrow.parquet as pq
 from .blocks import (BLOCK_BYTES, BlockRange, LineNumbers, Lines, Note, block_ranges, int64_array, int64_numpy,
                      ordered_map, read_lines)
 from .identities import UnusableLine, latest_line_offsets, line_identity
-
-log = logging.getLogger(__name__)
 
 UNKNOWN_LANGUAGE = "und"  # BCP 47 "undetermined": the file of a --split for articles without a language
 

@@ -14,7 +14,6 @@ Pure: no Scrapy, no ``crawler`` imports.
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +22,6 @@ import pyarrow.compute as pc
 
 from .blocks import (BlockRange, LineNumbers, Note, block_ranges, int64_array, int64_numpy, lines_array,
                      ordered_map, read_lines)
-
-log = logging.getLogger(__name__)
 
 
 def latest_line_offsets(files: list[Path]) -> list[np.ndarray]:
