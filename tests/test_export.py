@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from archive.blocks import block_ranges, read_lines
-from archive.export import EXPORT_SCHEMA, WRITERS, ParquetTableWriter, Selection, export_tables, to_export_table
+from archive.export import EXPORT_SCHEMA, GROUP_TABLES, WRITERS, ParquetTableWriter, Selection, export_tables, to_export_table
 from archive.jsonl import encode_line
 from archive.latest import article_files, iter_latest_lines
 from crawler.cli import main
@@ -380,13 +380,16 @@ def test_tables_become_row_groups_while_reading(archive, tmp_path, lines):
     assert metadata.num_rows == len(lines)
     groups = [metadata.row_group(index).num_rows for index in range(metadata.num_row_groups)]
     assert groups == [1] * len(lines)
-    # Large groups: the small run files' lines join in one row group.
+    # Large groups: small tables join, GROUP_TABLES at most (here every block is one line).
     with open(path, "wb") as stream:
         writer = ParquetTableWriter(stream)
         for table in export_tables(article_files(archive), all_versions=True, block_bytes=200):
             writer.write(table)
         writer.close()
-    assert pq.read_metadata(path).num_row_groups == 1
+    metadata = pq.read_metadata(path)
+    groups = [metadata.row_group(index).num_rows for index in range(metadata.num_row_groups)]
+    whole, rest = divmod(len(lines), GROUP_TABLES)
+    assert groups == [GROUP_TABLES] * whole + ([rest] if rest else [])
 
 
 def test_a_line_that_does_not_fit_is_skipped_and_logged(tmp_path, lines, caplog):
