@@ -6,8 +6,9 @@ by ``archive.identities``) parsed at once by pyarrow against an explicit schema 
 ``published`` stays the string the page gave), turned into a table of :data:`EXPORT_SCHEMA`,
 filtered, and handed to a writer that appends it (a Parquet row group, CSV rows, JSON lines). Blocks
 are read and parsed by threads ahead of the writing, and only a few tables are in memory at a time,
-so memory stays flat however large the archive. Nothing here asks pyarrow to convert Python values
-(``pa.scalar``, ``pa.array``): the first such call in a process imports pandas, a third of a second.
+so memory stays flat however large the archive. The Parquet and CSV paths do not ask pyarrow to
+convert Python values (``pa.scalar``, ``pa.array``; only rare lines take such a detour): the first such
+call in a process imports pandas, a third of a second.
 
 :data:`EXPORT_SCHEMA` is the same for every format: the JSON line's fields, ``source``, ``warc``
 and ``extractor`` flattened to one column per member (``source_name``, ``source_raw``...), plus
