@@ -131,12 +131,14 @@ class LineNumbers:
     def __init__(self) -> None:
         self._next: dict[int, int] = {}
 
-    def count(self, block: BlockRange, lines: int, notes: list[Note]) -> None:
-        """The next block of its file has ``lines`` lines: log its notes, and count on."""
+    def count(self, block: BlockRange, lines: int, notes: Iterable[Note] = ()) -> int:
+        """The next block of its file has ``lines`` lines: log its notes, count on, and return the
+        number of its first line."""
         first = self._next.get(block.file_index, 1)
         for row, note in notes:
             log.warning("%s:%d: %s", block.path, first + row, note)
         self._next[block.file_index] = first + lines
+        return first
 
 
 def line_ends(data: bytes, start: int = 0, end: int | None = None) -> np.ndarray:

@@ -43,7 +43,7 @@ import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from .blocks import (BLOCK_BYTES, BlockRange, LineNumbers, Lines, Note, block_ranges, int64_array, int64_numpy,
-                     ordered_map, read_lines)
+                     lines_array, ordered_map, read_lines)
 from .identities import UnusableLine, latest_line_offsets, line_identity
 
 UNKNOWN_LANGUAGE = "und"  # BCP 47 "undetermined": the file of a --split for articles without a language
@@ -301,7 +301,8 @@ def _texts(values: list[str]) -> pa.StringArray:
 
 
 _NO_TEXT = pa.nulls(1, pa.string())[0]
-_NOTHING_TEXT = _texts([""])[0]
+_NOTHING_TEXT, _QUOTE, _COMMA, _OPEN_LIST, _CLOSE_LIST, _CLOSE_OBJECT, _JSON_NULL = _texts(["", '"', ",", "[", "]", "}",
+                                                                                           "null"])
 _FALSE = _constant(0, pa.bool_())
 _DATE_LENGTH = _constant(len("YYYY-MM-DD"), pa.int32())
 _NOTHING = _constant(0, pa.int32())
@@ -312,13 +313,11 @@ def to_export_table(lines: bytes | memoryview) -> pa.Table:
     """Whole JSON lines (each ending in a newline) as a table of :data:`EXPORT_SCHEMA`; raises pyarrow's
     ArrowInvalid when a line does not fit (not UTF-8, not JSON, a member of another type, a date that is
     no date)."""
-    data = pa.py_buffer(lines)  # the caller's bytes, not copied
     # pyarrow's JSON reader does not check UTF-8: a damaged byte would reach the Parquet file and
     # stop every reader that decodes the value. The cast checks it (about 1 GB/s).
-    offsets = pa.py_buffer(np.array([0, len(lines)], np.int64))
-    pa.LargeBinaryArray.from_buffers(pa.large_binary(), 1, [None, offsets, data]).cast(pa.large_string())
+    lines_array(lines, np.array([len(lines)])).cast(pa.large_string())
     read = pa_json.read_json(
-        pa.BufferReader(data),
+        pa.BufferReader(pa.py_buffer(lines)),  # the caller's bytes, not copied
         # One parse block, one thread: a block must hold whole lines, and other blocks have the other threads.
         read_options=pa_json.ReadOptions(block_size=len(lines) + 1, use_threads=False),
         parse_options=pa_json.ParseOptions(explicit_schema=LINE_SCHEMA, unexpected_field_behavior="ignore"),
@@ -425,19 +424,18 @@ def _json_arrays(lists: pa.ListArray) -> pa.Array:
         for index, member in enumerate(members):
             opening = ("{" if index == 0 else ",") + json.dumps(values.type.field(index).name) + ":"
             parts += [_texts([opening])[0], _json_strings(member)]
-        items = pc.binary_join_element_wise(*parts, _texts(["}"])[0], _NOTHING_TEXT)
+        items = pc.binary_join_element_wise(*parts, _CLOSE_OBJECT, _NOTHING_TEXT)
     else:
         items = _json_strings(values)
     joined = pc.binary_join(pa.ListArray.from_arrays(pa.Array.from_buffers(pa.int32(), len(lists) + 1, [None, offsets]),
-                                                     items, mask=lists.is_null()), _texts([","])[0])
-    return pc.binary_join_element_wise(_texts(["["])[0], joined, _texts(["]"])[0], _NOTHING_TEXT)
+                                                     items, mask=lists.is_null()), _COMMA)
+    return pc.binary_join_element_wise(_OPEN_LIST, joined, _CLOSE_LIST, _NOTHING_TEXT)
 
 
 def _json_strings(strings: pa.Array) -> pa.Array:
     """JSON string literals (quotes and backslashes escaped; no control characters), ``null`` for null."""
     escaped = pc.replace_substring(pc.replace_substring(strings, "\\", "\\\\"), '"', '\\"')
-    quote = _texts(['"'])[0]
-    return pc.coalesce(pc.binary_join_element_wise(quote, escaped, quote, _NOTHING_TEXT), _texts(["null"])[0])
+    return pc.coalesce(pc.binary_join_element_wise(_QUOTE, escaped, _QUOTE, _NOTHING_TEXT), _JSON_NULL)
 
 
 class JsonLinesTableWriter:

@@ -4,7 +4,7 @@ Runs append a line per new or changed article, so a corpus tool that wants one r
 needs the line with the highest ``version`` of each ``id`` (ties: the later line; files are read in
 name order, which is run order since names carry the run's start time). Two passes over the files
 keep memory proportional to the number of articles, not lines: the first notes where each id's best
-line is (``archive.identities``), the second reads those lines (by line number) byte for byte, in
+line is (``archive.identities``), the second reads those lines (by byte offset) byte for byte, in
 the order they appear in the archive.
 
 This module is imported by the crawl (for ``article_files``): numpy and pyarrow, which the first
@@ -42,15 +42,13 @@ def iter_latest_lines(files: list[Path]) -> Iterator[tuple[Path, int, bytes]]:
 
     Each line is yielded byte for byte, ending in a newline.
     """
-    from .blocks import block_ranges, read_lines
+    from .blocks import LineNumbers, block_ranges, read_lines
     from .identities import latest_line_offsets
 
-    wanted = latest_line_offsets(files)
-    number: dict[int, int] = {}
+    wanted, numbers = latest_line_offsets(files), LineNumbers()
     for block in block_ranges(files, skip=lambda file_index: not len(wanted[file_index])):
         lines = read_lines(block.path, block.start, block.stop, warn_partial=False)  # the choice warned
-        first = number.get(block.file_index, 1)
-        number[block.file_index] = first + len(lines.ends)
+        first = numbers.count(block, len(lines.ends))
         starts = lines.starts()
         for row in lines.rows_starting_at(wanted[block.file_index]).tolist():
             yield block.path, first + row, bytes(lines.data[starts[row]:lines.ends[row]])
