@@ -20,18 +20,21 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .blocks import (BlockRange, LineNumbers, Note, block_ranges, int64_array, int64_numpy, lines_array,
-                     ordered_map, read_lines)
+from .blocks import (BLOCK_BYTES, BlockRange, LineNumbers, Note, block_ranges, int64_array, int64_numpy,
+                     lines_array, ordered_map, read_lines)
+
+CUT_ROWS = 1 << 16  # rows of identities gathered before the first cut to one row per id
 
 
-def latest_line_offsets(files: list[Path]) -> list[np.ndarray]:
+def latest_line_offsets(files: list[Path], block_bytes: int = BLOCK_BYTES) -> list[np.ndarray]:
     """For each file, where (byte offset, sorted, int64) each of its lines that is the best line of
     its article starts.
 
     Lines that cannot be used (not JSON, no id, a bad version, a partial last line) are logged here
     and are never among them."""
     best, numbers = _BestLines(), LineNumbers()
-    for block, count, identities, notes in ordered_map(_block_identities, ((block,) for block in block_ranges(files))):
+    jobs = ((block,) for block in block_ranges(files, block_bytes))
+    for block, count, identities, notes in ordered_map(_block_identities, jobs):
         numbers.count(block, count, notes)
         best.add(identities)
     return best.offsets(len(files))
@@ -97,14 +100,16 @@ def _block_identities(block: BlockRange) -> tuple[BlockRange, int, pa.Table, lis
                             pa.array([block.file_index] * len(found), pa.int64()),
                             pa.array([offset for _, _, offset in found], pa.int64())], schema=_IDENTITIES)
         table = pa.concat_tables([table, decoded])
+        table = table.take(int64_array(np.argsort(_column(table, "offset"), kind="stable")))  # in line order
     return block, len(lines.ends), table, notes
 
 
 class _BestLines:
     """The best line of each article id among the lines added so far.
 
-    Tables of identities are kept as they come, and cut to one row per id (:func:`_best_of`) when
-    they have grown to twice the rows of the last cut."""
+    Tables of identities are added in archive order (file, then offset) and kept in that order, so a
+    later row is a later line. They are cut to one row per id (:func:`_best_of`) when they have grown
+    to twice the rows of the last cut."""
 
     def __init__(self) -> None:
         self._tables: list[pa.Table] = []
@@ -114,7 +119,7 @@ class _BestLines:
     def add(self, identities: pa.Table) -> None:
         self._tables.append(identities)
         self._rows += identities.num_rows
-        if self._rows >= max(2 * self._kept, 1 << 16):
+        if self._rows >= max(2 * self._kept, CUT_ROWS):
             self._cut()
 
     def _cut(self) -> pa.Table:
@@ -123,27 +128,26 @@ class _BestLines:
         return best
 
     def offsets(self, file_count: int) -> list[np.ndarray]:
-        best = self._cut()
+        best = self._cut()  # in archive order: by file, then offset
         files, offsets = _column(best, "file"), _column(best, "offset")
-        order = np.lexsort((offsets, files))
-        files, offsets = files[order], offsets[order]
         bounds = np.searchsorted(files, np.arange(file_count + 1))
         return [offsets[start:end] for start, end in zip(bounds[:-1], bounds[1:])]
 
 
 def _best_of(identities: pa.Table) -> pa.Table:
-    """One row per id: the highest version; of equal versions, the later line (file, then offset).
+    """One row per id, in the rows' order (archive order): the highest version; of equal versions, the
+    later line.
 
-    Ids are numbered (``dictionary_encode``) and the rows sorted by number, version, file and offset
-    (``numpy.lexsort``: much faster than sorting the ids' bytes); the last row of each id is its best."""
+    Ids are numbered (``dictionary_encode``) and the rows sorted by number and version
+    (``numpy.lexsort``, stable: of equal numbers and versions the later line stays last; much faster
+    than sorting the ids' bytes); the last row of each id is its best."""
     if not identities.num_rows:
         return identities
     ids = int64_numpy(pc.dictionary_encode(identities["id"].combine_chunks()).indices)
-    order = np.lexsort((_column(identities, "offset"), _column(identities, "file"), _column(identities, "version"),
-                        ids))
+    order = np.lexsort((_column(identities, "version"), ids))
     ids = ids[order]
     last_of_id = np.append(ids[1:] != ids[:-1], True)
-    return identities.take(int64_array(order[last_of_id]))
+    return identities.take(int64_array(np.sort(order[last_of_id])))
 
 
 def _column(table: pa.Table, name: str) -> np.ndarray:

@@ -26,8 +26,10 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 
+from archive import identities
 from archive.blocks import block_ranges, read_lines
 from archive.export import EXPORT_SCHEMA, GROUP_TABLES, WRITERS, ParquetTableWriter, Selection, export_tables, to_export_table
+from archive.identities import latest_line_offsets
 from archive.jsonl import encode_line
 from archive.latest import article_files, iter_latest_lines
 from crawler.cli import main
@@ -532,6 +534,35 @@ def test_blocks_hold_each_whole_line_once_whatever_the_block_size(tmp_path, capl
         assert b"".join(read) == b"".join(lines), size
         assert starts == [sum(lengths[:index]) + index for index in range(len(lines))], size
         assert caplog.text.count("skipping a partial last line") == (1 if partial else 0), size
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_latest_choice_is_the_same_however_blocks_and_cuts_fall(tmp_path, monkeypatch, seed):
+    """The best line of each id (highest version, then the later line) is found in blocks read by
+    threads and cut to one row per id as they come: with blocks of a few lines and a cut every few
+    rows, lines of another key order among them, the choice is the one read from every line at once."""
+    rng = random.Random(seed)
+    ids = [f"{number:020x}" for number in range(12)]
+    paths, best = [], {}
+    for file_index in range(3):
+        path, offset, data = tmp_path / f"run-{file_index}.jsonl", 0, b""
+        for _ in range(rng.randint(0, 60)):
+            record = {"id": rng.choice(ids), "body": "x" * rng.randint(0, 300), "version": rng.randint(1, 4),
+                      "previous_sha1": ""}
+            line = encode_line(record) if rng.random() < 0.8 else json.dumps(record, sort_keys=True).encode() + b"\n"
+            if rng.random() < 0.1:
+                line = b"\n" + line  # a blank line before it
+                offset += 1
+            key = (record["version"], file_index, offset)
+            best[record["id"]] = max(best.get(record["id"], key), key)
+            data += line
+            offset += len(line.lstrip(b"\n"))
+        path.write_bytes(data)
+        paths.append(path)
+    expected = [sorted(offset for version, file, offset in best.values() if file == index) for index in range(3)]
+    monkeypatch.setattr(identities, "CUT_ROWS", rng.randint(1, 8))
+    for block_bytes in (97, 400, 1 << 20):
+        assert [offsets.tolist() for offsets in latest_line_offsets(paths, block_bytes)] == expected, block_bytes
 
 
 def test_a_parquet_export_does_not_import_pandas(archive, tmp_path):
