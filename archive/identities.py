@@ -24,6 +24,7 @@ from .blocks import (BLOCK_BYTES, BlockRange, LineNumbers, Note, block_ranges, i
                      lines_array, ordered_map, read_lines)
 
 CUT_ROWS = 1 << 16  # rows of identities gathered before the first cut to one row per id
+MAX_VERSION = 2**31 - 1  # versions are int32 in the export (and in the JSON schema)
 
 
 def latest_line_offsets(files: list[Path], block_bytes: int = BLOCK_BYTES) -> list[np.ndarray]:
@@ -166,6 +167,6 @@ def _decoded_identity(raw: bytes) -> tuple[str, int] | None:
     if not isinstance(record, dict) or not isinstance(record.get("id"), str) or not record["id"]:
         raise UnusableLine("skipping a line without a string id")
     version = record.get("version", 1)  # lines written before versioning are first versions
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise UnusableLine(f"skipping article {record['id']} with bad version {version!r}")
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= MAX_VERSION:
+        raise UnusableLine(f"skipping article {record['id']} with bad version {version!r:.40}")
     return record["id"], version

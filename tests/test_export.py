@@ -460,6 +460,7 @@ def _damaged_archive(tmp_path: Path, lines: list[dict]) -> tuple[Path, list[str]
         "{not json",
         DAMAGED_BYTE,  # the crawl's shape, a byte that is no UTF-8 in its body
         crawl_line(good[4]),
+        crawl_line({**good[1], "version": 10**20}),  # a version no loader's integer holds
         crawl_line(edited),
         crawl_line(good[5])[:-5],  # a crash's partial last line
     ]
@@ -484,6 +485,7 @@ def test_lines_that_cannot_be_read_are_skipped_alone_and_named(tmp_path, lines, 
                  "rusislam-1.jsonl:7: skipping a line without a string id",
                  "rusislam-1.jsonl:8: skipping article", "rusislam-1.jsonl:9: skipping a line that is not JSON",
                  "rusislam-1.jsonl:10: skipping a line that does not fit the export schema (Invalid UTF8",
+                 f"rusislam-1.jsonl:12: skipping article {good_ids[1]} with bad version 1000000",
                  "rusislam-1.jsonl: skipping a partial last line"):
         assert said in caplog.text, said
 
