@@ -364,9 +364,17 @@ def to_export_table(lines: bytes | memoryview) -> pa.Table:
     return pa.table([columns[name] for name in EXPORT_SCHEMA.names], schema=EXPORT_SCHEMA)
 
 
+_PARSED_TIMESTAMP = pa.timestamp("us", tz="UTC")  # the finest unit whose range holds every year (ns: 1677-2262)
+_BEYOND_MICROSECONDS = r"(\.[0-9]{6})[0-9]+"
+
+
 def _utc_moments(iso_texts: pa.ChunkedArray) -> pa.ChunkedArray:
     """ISO 8601 strings with a UTC offset or Z as UTC timestamps, to the millisecond (finer digits dropped)."""
-    return iso_texts.cast(pa.timestamp("us", tz="UTC")).cast(_TIMESTAMP, safe=False)
+    try:
+        moments = iso_texts.cast(_PARSED_TIMESTAMP)
+    except pa.ArrowInvalid:  # perhaps more than 6 decimals of a second, which ISO 8601 and the JSON schema allow
+        moments = pc.replace_substring_regex(iso_texts, _BEYOND_MICROSECONDS, r"\1").cast(_PARSED_TIMESTAMP)
+    return moments.cast(_TIMESTAMP, safe=False)
 
 
 def languages_of(table: pa.Table) -> list[str]:

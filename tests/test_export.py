@@ -407,6 +407,21 @@ def test_a_line_that_does_not_fit_is_skipped_and_logged(tmp_path, lines, caplog)
         to_export_table(bad.encode() + b"\n")
 
 
+def test_moments_with_any_number_of_decimals_are_kept_to_the_millisecond(lines):
+    """ISO 8601 and the JSON schema allow any number of decimals of a second; Arrow parses six at most."""
+    schema = load_schema()
+    line = {**lines[0], "published": "2024-01-01T01:30:00.123456789+03:00", "published_date": "2024-01-01",
+            "fetched_at": "2026-01-01T00:00:00.987654321Z"}
+    jsonschema.validate(line, schema, cls=jsonschema.Draft202012Validator)
+    other = {**lines[1], "published": "2024-01-02T10:00:00.5+03:00", "published_date": "2024-01-02"}
+    table = to_export_table(b"".join(json.dumps(record).encode() + b"\n" for record in (line, other)))
+    assert table["published_date"].to_pylist() == [date(2024, 1, 1), date(2024, 1, 2)]
+    assert table["published_at"].to_pylist() == [datetime(2023, 12, 31, 22, 30, 0, 123000, tzinfo=timezone.utc),
+                                                 datetime(2024, 1, 2, 7, 0, 0, 500000, tzinfo=timezone.utc)]
+    assert table["fetched_at"][0].as_py() == datetime(2026, 1, 1, 0, 0, 0, 987000, tzinfo=timezone.utc)
+    assert table["published"][0].as_py() == line["published"]  # kept as written
+
+
 def test_the_latest_line_is_chosen_by_the_real_version_and_the_later_tie(tmp_path):
     """id and version are read from a line's ends: text in the body that looks like them does not count."""
     lookalike = 'a body ending in ","version":9,"previous_sha1":""}'
