@@ -47,7 +47,7 @@ from .blocks import (BLOCK_BYTES, BlockRange, LineNumbers, Lines, Note, block_ra
                      lines_array, ordered_map, read_lines)
 from .identities import UnusableLine, latest_line_offsets, line_identity
 
-UNKNOWN_LANGUAGE = "und"  # BCP 47 "undetermined": the file of a --split for articles without a language
+UNKNOWN_LANGUAGE = "und"  # BCP 47 "undetermined": the file of a --split for articles without a language code
 
 # At least this many bytes of Arrow data per table handed to a writer (a Parquet row group): four
 # blocks' tables, or the small tables of small files or narrow filters joined. A row group has a fixed
@@ -321,6 +321,7 @@ _NO_TEXT = pa.nulls(1, pa.string())[0]
 _NOTHING_TEXT, _QUOTE, _COMMA, _OPEN_LIST, _CLOSE_LIST, _CLOSE_OBJECT, _JSON_NULL = _texts(["", '"', ",", "[", "]", "}",
                                                                                            "null"])
 _FALSE = _constant(0, pa.bool_())
+_UNKNOWN_LANGUAGE = _texts([UNKNOWN_LANGUAGE])[0]
 _DATE_LENGTH = _constant(len("YYYY-MM-DD"), pa.int32())
 _NOTHING = _constant(0, pa.int32())
 _FIRST_VERSION = _constant(1, pa.int32())
@@ -377,16 +378,34 @@ def _utc_moments(iso_texts: pa.ChunkedArray) -> pa.ChunkedArray:
     return moments.cast(_TIMESTAMP, safe=False)
 
 
+# A language as a file name (--split) and in the dataset card: a code as the crawl writes them (ar, ru,
+# zh-cn). Any other value (a damaged or hand-edited line: "../x", "EN") is filed under und, never a path.
+_LANGUAGE_CODE = r"^[a-z]{2,3}(-[a-z0-9]{1,8})*$"
+
+
+def language_keys(table: pa.Table) -> pa.ChunkedArray:
+    """Each row's language as a file name: its code, or ``und`` when it has none or is no language code."""
+    languages = table["language"]
+    is_code = pc.fill_null(pc.match_substring_regex(languages, _LANGUAGE_CODE), _FALSE)
+    return pc.if_else(is_code, languages, _UNKNOWN_LANGUAGE)
+
+
 def languages_of(table: pa.Table) -> list[str]:
-    """The languages of ``table``'s rows, sorted; ``und`` for rows without one."""
-    return sorted({UNKNOWN_LANGUAGE if code is None else code for code in pc.unique(table["language"]).to_pylist()})
+    """The languages of ``table``'s rows (:func:`language_keys`), sorted."""
+    return sorted(pc.unique(language_keys(table)).to_pylist())
+
+
+def odd_languages(table: pa.Table) -> set[str]:
+    """The values of ``language`` in ``table`` that are no language code (their rows are filed under ``und``)."""
+    languages = table["language"].drop_null()
+    return set(pc.unique(languages.filter(pc.invert(pc.match_substring_regex(languages, _LANGUAGE_CODE)))).to_pylist())
 
 
 def split_by_language(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
-    """``(language, rows)`` for each language of ``table``; rows without a language under ``und``."""
-    languages = pc.fill_null(table["language"], UNKNOWN_LANGUAGE)
+    """``(language, rows)`` for each language of ``table`` (:func:`language_keys`)."""
+    keys = language_keys(table)
     for language in languages_of(table):
-        yield language, table.filter(pc.equal(languages, language))
+        yield language, table.filter(pc.equal(keys, _texts([language])[0]))
 
 
 # --- writers ------------------------------------------------------------------------------------
@@ -400,7 +419,30 @@ _ORDERED_COLUMNS = ["id", "site", "language", "published_date", "published_at", 
                     "version"]
 
 
-class ParquetTableWriter:
+class TableWriter:
+    """Writes tables of :data:`EXPORT_SCHEMA` to a stream in one format; as a context manager, it is
+    closed on leaving (after a failure too, so nothing is left to finish when the stream is gone)."""
+
+    def write(self, table: pa.Table) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Finish the output (a Parquet footer...)."""
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if error is None:
+            self.close()
+            return
+        try:  # the output is discarded: finishing it only keeps the library from finishing it later, noisily
+            self.close()
+        except Exception:  # noqa: BLE001 - the failure that stopped the export is the one to report
+            pass
+
+
+class ParquetTableWriter(TableWriter):
     """Parquet, zstd-compressed: each table written becomes a row group (nothing is held back)."""
 
     def __init__(self, stream: BinaryIO):
@@ -415,7 +457,7 @@ class ParquetTableWriter:
         self._writer.close()
 
 
-class CsvTableWriter:
+class CsvTableWriter(TableWriter):
     """CSV with a header row (pyarrow's writer does the quoting); lists as JSON arrays."""
 
     def __init__(self, stream: BinaryIO):
@@ -463,7 +505,7 @@ def _json_strings(strings: pa.Array) -> pa.Array:
     return pc.coalesce(pc.binary_join_element_wise(_QUOTE, escaped, _QUOTE, _NOTHING_TEXT), _JSON_NULL)
 
 
-class JsonLinesTableWriter:
+class JsonLinesTableWriter(TableWriter):
     """One JSON object per row, the columns in schema order; dates as YYYY-MM-DD, timestamps as ...Z
     (orjson: several times faster than ``json.dumps`` on long texts, the same output)."""
 
@@ -473,9 +515,6 @@ class JsonLinesTableWriter:
     def write(self, table: pa.Table) -> None:
         options = orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
         self._stream.write(b"".join(orjson.dumps(row, option=options) for row in table.to_pylist()))
-
-    def close(self) -> None:
-        pass
 
 
 WRITERS = {"parquet": ParquetTableWriter, "csv": CsvTableWriter, "jsonl": JsonLinesTableWriter}

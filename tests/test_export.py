@@ -8,6 +8,7 @@ version-2 line) and one new Arabic article.
 
 from __future__ import annotations
 
+import gc
 import json
 import random
 import subprocess
@@ -309,6 +310,50 @@ def test_split_by_language_writes_a_file_per_language_and_a_card(archive, tmp_pa
     assert export(archive, directory, "--split", "language", "--overwrite", "--language", "en") == 0
     card = (directory / "README.md").read_text("utf-8")
     assert '"en.parquet"' in card and '"ru.parquet"' not in card
+
+
+def test_split_files_are_named_by_language_codes_only(tmp_path, lines, caplog):
+    """A language that is no language code (a damaged or hand-edited line) never becomes a path: its
+    articles go to und with the others that have none, keep their value, and are named in a warning."""
+    odd = ["../outside", "x/y", "EN", ""]
+    records = [dict(line, id=f"{number:020x}", language=language)
+               for number, (line, language) in enumerate(zip(lines, ["ar", *odd, None, "ru"]))]
+    articles = tmp_path / "archive" / "articles"
+    articles.mkdir(parents=True)
+    (articles / "rusislam-1.jsonl").write_bytes(b"".join(encode_line(record) for record in records))
+    directory = tmp_path / "corpus"
+    assert export(tmp_path / "archive", directory, "--split", "language") == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["archive", "corpus"]
+    assert sorted(path.name for path in directory.iterdir()) == ["README.md", "ar.parquet", "ru.parquet", "und.parquet"]
+    assert sorted(pq.read_table(directory / "und.parquet")["language"].to_pylist(), key=str) == sorted(odd + [None], key=str)
+    assert "articles whose language is no language code ('', '../outside', 'EN', 'x/y') are in und.parquet" in caplog.text
+    card = (directory / "README.md").read_text("utf-8")
+    assert card.split("configs:")[0] == "---\nlanguage:\n- ar\n- ru\n"
+
+
+@pytest.mark.parametrize("options", [["-o", "corpus.parquet"], ["-o", "corpus", "--split", "language"]])
+def test_an_export_that_fails_midway_says_so_in_one_line_and_leaves_nothing(archive, tmp_path, monkeypatch, capsys,
+                                                                              options):
+    """Each writer is closed when the export fails, before its file is removed: the library does not try
+    to finish it later, at exit, with an "Exception ignored" traceback after the one-line error."""
+    import archive.export as export_module
+
+    read_lines, files = export_module.read_lines, article_files(archive)
+
+    def failing_lines(path, start, stop, **options):
+        if path == files[-1]:
+            raise OSError(f"{path}: Input/output error")
+        return read_lines(path, start, stop, **options)
+
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    monkeypatch.setattr(export_module, "read_lines", failing_lines)
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", str(archive), "--all-versions", *options]) == 1
+    gc.collect()
+    assert unraisable == []
+    assert capsys.readouterr().err.splitlines() == [f"rusislam-archive export: {files[-1]}: Input/output error"]
+    assert [path.name for path in tmp_path.rglob("*") if path.is_file()] == []
 
 
 # -- the command line ----------------------------------------------------------------------------

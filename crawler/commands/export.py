@@ -55,7 +55,8 @@ class Command(ArchiveCommand):
         parser.add_argument("--all-versions", action="store_true",
                             help="every version of each article (default: the latest only)")
         parser.add_argument("--split", choices=("language",),
-                            help="one file per language (ar.parquet, ru.parquet...; und for none) in the directory PATH")
+                            help="one file per language (ar.parquet, ru.parquet...; und for articles without a language code) "
+                                 "in the directory PATH")
 
     def run(self, args: argparse.Namespace) -> int:
         # numpy, which pyarrow imports, starts OpenBLAS threads that spin for a while (0.1 CPU s on the cores the
@@ -99,30 +100,30 @@ class Command(ArchiveCommand):
         from archive.export import WRITERS, export_tables, languages_of
 
         rows, languages = 0, set()
-        with atomic_output(path) as stream:
-            writer = WRITERS[output_format](stream)
+        with atomic_output(path) as stream, WRITERS[output_format](stream) as writer:
             for table in export_tables(files, all_versions=args.all_versions, selection=selection):
                 writer.write(table)
                 rows += table.num_rows
                 languages.update(languages_of(table))
-            writer.close()
         return rows, sorted(languages)
 
     def _export_split(self, files, args, selection, directory, output_format) -> tuple[int, list[str], list[str]]:
-        from archive.export import WRITERS, export_tables, split_by_language
+        from archive.export import UNKNOWN_LANGUAGE, WRITERS, export_tables, odd_languages, split_by_language
 
-        rows = 0
-        writers = {}
-        with ExitStack() as outputs:
+        rows, writers, odd = 0, {}, set()
+        with ExitStack() as outputs:  # on leaving, each writer closes before its file is renamed (or removed)
             for table in export_tables(files, all_versions=args.all_versions, selection=selection):
+                odd |= odd_languages(table)
                 for language, part in split_by_language(table):
                     if language not in writers:
                         stream = outputs.enter_context(atomic_output(directory / f"{language}.{output_format}"))
-                        writers[language] = WRITERS[output_format](stream)
+                        writers[language] = outputs.enter_context(WRITERS[output_format](stream))
                     writers[language].write(part)
                     rows += part.num_rows
-            for writer in writers.values():
-                writer.close()
+        if odd:
+            shown = ", ".join(repr(value) for value in sorted(odd)[:5])
+            log.warning("articles whose language is no language code (%s) are in %s.%s", shown, UNKNOWN_LANGUAGE,
+                        output_format)
         return rows, [f"{language}.{output_format}" for language in sorted(writers)], sorted(writers)
 
 
