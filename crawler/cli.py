@@ -10,15 +10,19 @@ import argparse
 import importlib
 import logging
 import pkgutil
+import signal
 import sys
-from typing import Sequence
+import threading
+from contextlib import contextmanager
+from typing import Iterator, Sequence
 
 from archive.state import StateError
 
 from . import commands
 from archive import __version__
 
-from .commands import EXIT_CODES, EXIT_FAILED, EXIT_OK, EXIT_USAGE, ArchiveCommand, CommandError, UsageError
+from .commands import EXIT_CODES, EXIT_FAILED, EXIT_OK, EXIT_STOPPED, EXIT_USAGE, ArchiveCommand, CommandError, \
+    UsageError
 
 PROG = "rusislam-archive"
 
@@ -89,6 +93,31 @@ def _log_warnings_to_stderr() -> None:
         root.addHandler(handler)
 
 
+class Stopped(BaseException):
+    """A signal asked the command to stop. Raised in the main thread, like KeyboardInterrupt for SIGINT, so
+    that what the command has open unwinds (an unfinished ``*.open`` output is removed, a lock released)."""
+
+
+def _stop(signum: int, _frame) -> None:
+    raise Stopped(signal.Signals(signum).name)
+
+
+@contextmanager
+def _stopped_by_signals(command: ArchiveCommand) -> Iterator[None]:
+    """SIGTERM (cron's timeout, systemd, ``kill``) and SIGHUP stop the command as Ctrl-C does, instead of
+    killing the process where it stands (unless the command has handlers of its own)."""
+    if not command.stopped_by_signals or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stopping = (signal.SIGTERM, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, _stop) for signum in stopping}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # One command named: only its module is imported (the full list for help and errors).
@@ -102,7 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command.warnings_to_stderr:
         _log_warnings_to_stderr()
     try:
-        return command.run(args)
+        with _stopped_by_signals(command):
+            return command.run(args)
+    except (KeyboardInterrupt, Stopped) as stop:
+        print(f"{PROG} {command.name}: stopped by {str(stop) or 'SIGINT'}", file=sys.stderr)
+        return EXIT_STOPPED
     except UsageError as error:
         print(f"{PROG} {command.name}: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -253,7 +253,7 @@ def test_version_and_help(capsys):
     assert main([]) == 0  # alone: help, not a usage error
     shown = capsys.readouterr().out
     assert shown.startswith("usage: rusislam-archive") and "crawl" in shown and "run" in shown
-    assert "69  the site could not be reached at all" in shown and "4   the crawl was stopped by a signal" in shown
+    assert "69  the site could not be reached at all" in shown and "4   stopped by a signal (SIGTERM, SIGINT, SIGHUP): a crawl resumes" in shown
 
 
 def test_installed_console_script_is_this_main():

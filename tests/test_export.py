@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import random
+import signal
 import subprocess
 import sys
 import threading
@@ -354,6 +356,36 @@ def test_an_export_that_fails_midway_says_so_in_one_line_and_leaves_nothing(arch
     assert unraisable == []
     assert capsys.readouterr().err.splitlines() == [f"rusislam-archive export: {files[-1]}: Input/output error"]
     assert [path.name for path in tmp_path.rglob("*") if path.is_file()] == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_stops_an_export_in_one_line_and_leaves_nothing(archive, tmp_path, monkeypatch, capsys, signum):
+    """cron's timeout and systemd send SIGTERM: the export stops as for Ctrl-C, its unfinished output removed."""
+    import archive.export as export_module
+
+    export_tables = export_module.export_tables
+
+    def signalled_midway(*args, **options):
+        tables = export_tables(*args, **options, group_bytes=1)
+        yield next(tables)
+        os.kill(os.getpid(), signum)
+        yield from tables
+
+    def callers_handler(number, _frame):  # stands for what the caller had (the default would end the tests)
+        raise AssertionError(f"the command left {signal.Signals(number).name} to its caller")
+
+    monkeypatch.setattr(export_module, "export_tables", signalled_midway)
+    handlers = {number: signal.signal(number, callers_handler) for number in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        stopped = main(["export", str(archive), "-o", str(tmp_path / "corpus.parquet")])
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C went through the command")
+    finally:
+        after = {number: signal.signal(number, handler) for number, handler in handlers.items()}
+    assert stopped == 4
+    assert capsys.readouterr().err.splitlines() == [f"rusislam-archive export: stopped by {signal.Signals(signum).name}"]
+    assert list(tmp_path.iterdir()) == []
+    assert set(after.values()) == {callers_handler}  # the caller's handlers are back
 
 
 # -- the command line ----------------------------------------------------------------------------

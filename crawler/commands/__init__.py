@@ -35,7 +35,8 @@ EXIT_CODES: dict[int, str] = {
     EXIT_USAGE: "bad arguments or configuration (unknown spider, argument, language, invalid site YAML); "
                 "nothing was created",
     EXIT_FAILED_REQUESTS: "the crawl finished but more requests failed than CRAWL_MAX_FAILED_SHARE allows",
-    EXIT_STOPPED: "the crawl was stopped by a signal (SIGTERM, SIGINT, SIGHUP); the next run resumes",
+    EXIT_STOPPED: "stopped by a signal (SIGTERM, SIGINT, SIGHUP): a crawl resumes at the next run; an export or "
+                  "another command leaves no partial output",
     EXIT_UNREACHABLE: "the site could not be reached at all (DNS, refused, timeouts, 5xx everywhere)",
     EXIT_LOCKED: "another run holds the archive's lock; nothing was touched, try later",
 }
@@ -68,6 +69,9 @@ class ArchiveCommand:
     # Warnings of our loggers go to stderr (cron mails them); a command whose logging Scrapy
     # configures (``crawl``: stderr or LOG_FILE) says False.
     warnings_to_stderr: bool = True
+    # SIGTERM and SIGHUP stop the command as Ctrl-C does (``crawler.cli``); a command that runs something
+    # with its own handlers (Scrapy's reactor, an rq worker) says False.
+    stopped_by_signals: bool = True
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Declare the command's arguments (every one with a help text)."""

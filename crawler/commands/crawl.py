@@ -206,6 +206,7 @@ def _close_after_forced_stop(crawler) -> None:
 
 class Command(ArchiveCommand):
     warnings_to_stderr = False
+    stopped_by_signals = False  # Scrapy's handlers stop the crawl (the runner passes SIGHUP on as SIGTERM)
     help = "crawl the site into ARCHIVE_DIR (the -s setting): scrapy crawl from any directory"
     description = ("Run the crawl itself, from any directory, with the spider arguments and settings of\n"
                    "`scrapy crawl rusislam` (which works only with a source checkout as the current directory).\n"

@@ -21,6 +21,7 @@ from ._redis_args import add_redis_argument, redis_connection
 class Command(ArchiveCommand):
     help = "take site runs from the shared queue (Redis) and run them, as `run` does"
     description = __doc__.split("\n\n", 1)[1].replace("\n", " ").strip()
+    stopped_by_signals = False  # rq's own: SIGINT or SIGTERM lets the site run in hand finish, then stops
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         from crawler.sitequeue import DEFAULT_ABANDON_SECONDS, DEFAULT_LOCK_SECONDS
