@@ -9,6 +9,7 @@ version-2 line) and one new Arabic article.
 from __future__ import annotations
 
 import gc
+import io
 import json
 import os
 import random
@@ -31,7 +32,8 @@ import pytest
 
 from archive import identities
 from archive.blocks import block_ranges, read_lines
-from archive.export import EXPORT_SCHEMA, GROUP_TABLES, WRITERS, ParquetTableWriter, Selection, export_tables, to_export_table
+from archive.export import (EXPORT_SCHEMA, GROUP_TABLES, WRITERS, JsonLinesTableWriter, ParquetTableWriter, Selection,
+                            export_tables, to_export_table)
 from archive.identities import latest_line_offsets
 from archive.jsonl import encode_line
 from archive.latest import article_files, iter_latest_lines
@@ -516,6 +518,17 @@ def test_the_latest_line_is_chosen_by_the_real_version_and_the_later_tie(tmp_pat
     chosen = [(number, json.loads(raw)["body"]) for _, number, raw in iter_latest_lines([path])]
     assert chosen == [(2, "version 2"), (4, "the same version again: the later line wins"),
                       (6, "other key order: parsed whole")]
+
+
+def test_json_lines_are_written_a_few_rows_at_a_time_all_of_them(lines, monkeypatch):
+    table = to_export_table(b"".join(json.dumps(line).encode() + b"\n" for line in lines[:7]))
+    whole = io.BytesIO()
+    JsonLinesTableWriter(whole).write(table)
+    monkeypatch.setattr(JsonLinesTableWriter, "ROWS", 3)
+    sliced = io.BytesIO()
+    JsonLinesTableWriter(sliced).write(table.slice(1))
+    assert sliced.getvalue() == whole.getvalue().split(b"\n", 1)[1]
+    assert [json.loads(line)["id"] for line in sliced.getvalue().splitlines()] == [line["id"] for line in lines[1:7]]
 
 
 def test_every_format_has_a_writer():
