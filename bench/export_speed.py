@@ -102,7 +102,8 @@ def _encode(line: dict) -> bytes:
 def measure(archive: Path, output: Path, *options: str) -> dict:
     """One export as its own process: wall seconds, CPU seconds and the process's peak RSS."""
     result = run_measured(["export", str(archive), "-o", str(output), "--overwrite", *options])
-    return {**result, "output_mb": output.stat().st_size / 1e6}
+    written = [path for path in output.iterdir() if path.suffix != ".md"] if output.is_dir() else [output]  # --split
+    return {**result, "output_mb": sum(path.stat().st_size for path in written) / 1e6}
 
 
 def run_measured(arguments: list[str], module: str = "crawler.cli") -> dict:
@@ -147,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
             ("full", "latest.parquet", ()), ("full", "all.parquet", ("--all-versions",)),
             ("full", "all.csv", ("--all-versions",)), ("full", "all.jsonl", ("--all-versions",)),
             ("full", "ar-2020.parquet", ("--language", "ar", "--since", "2020-01-01", "--until", "2020-12-31")),
+            ("full", "by-language", ("--split", "language")),
             ("quarter", "latest-quarter.parquet", ()),
         ]
         runs: dict[str, list[dict]] = {output_name: [] for _, output_name, _ in cases}

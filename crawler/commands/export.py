@@ -108,11 +108,15 @@ class Command(ArchiveCommand):
         return rows, sorted(languages)
 
     def _export_split(self, files, args, selection, directory, output_format) -> tuple[int, list[str], list[str]]:
-        from archive.export import UNKNOWN_LANGUAGE, WRITERS, export_tables, odd_languages, split_by_language
+        from archive.export import (GROUP_BYTES, UNKNOWN_LANGUAGE, WRITERS, export_tables, odd_languages,
+                                    split_by_language)
 
         rows, writers, odd = 0, {}, set()
+        # Each table is copied again, one part per language: half-size tables keep the peak RSS of the split
+        # of 200,000 lines at 183 MB (204 MB with full ones, against 163 MB for one file).
+        tables = export_tables(files, all_versions=args.all_versions, selection=selection, group_bytes=GROUP_BYTES // 2)
         with ExitStack() as outputs:  # on leaving, each writer closes before its file is renamed (or removed)
-            for table in export_tables(files, all_versions=args.all_versions, selection=selection):
+            for table in tables:
                 odd |= odd_languages(table)
                 for language, part in split_by_language(table):
                     if language not in writers:
