@@ -398,6 +398,16 @@ def run_export(archive, *options):
                           capture_output=True, cwd=ROOT)
 
 
+def test_an_export_is_never_written_among_the_article_files(archive, capsys):
+    """The next export (and every reader of the archive) would read it as the crawl's lines."""
+    before = sorted((archive / "articles").iterdir())
+    for output, options in [(archive / "articles" / "corpus.jsonl", ()), (archive / "articles", ("--split", "language")),
+                            (archive / "articles" / "x" / ".." / "corpus.parquet", ())]:
+        assert export(archive, output, *options) == 2
+        assert "among the crawl's article files; write it elsewhere" in capsys.readouterr().err
+    assert sorted((archive / "articles").iterdir()) == before
+
+
 def test_stdout_takes_jsonl_and_csv_not_parquet(archive, latest):
     shown = run_export(archive, "-o", "-", "--language", "ar")
     assert shown.returncode == 0 and shown.stderr == b""

@@ -10,7 +10,7 @@ from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 
-from archive.latest import article_files
+from archive.latest import ARTICLES_DIR_NAME, article_files
 
 from . import EXIT_OK, ArchiveCommand, UsageError, add_archive_dir, add_output, atomic_output, check_output, \
     existing_archive_dir
@@ -69,9 +69,11 @@ class Command(ArchiveCommand):
         if args.since and args.until and args.since > args.until:
             raise UsageError(f"--since {args.since} is after --until {args.until}")
         selection = Selection(args.language, args.since, args.until)
+        if args.output != "-":
+            _check_outside_articles(Path(args.output), archive_dir)
         files = article_files(archive_dir)
         if not files:
-            log.warning("no article files in %s", archive_dir / "articles")
+            log.warning("no article files in %s", archive_dir / ARTICLES_DIR_NAME)
         if args.split:
             output_format = args.format or "parquet"
             directory = _split_directory(args.output, args.overwrite, output_format)
@@ -129,6 +131,14 @@ class Command(ArchiveCommand):
             log.warning("articles whose language is no language code (%s) are in %s.%s", shown, UNKNOWN_LANGUAGE,
                         output_format)
         return rows, [f"{language}.{output_format}" for language in sorted(writers)], sorted(writers)
+
+
+def _check_outside_articles(output: Path, archive_dir: Path) -> None:
+    """An export written among the crawl's article files would be read as article lines by the next export
+    (and by every reader of the archive)."""
+    articles = (archive_dir / ARTICLES_DIR_NAME).resolve()
+    if articles in (output.resolve(), output.resolve().parent):
+        raise UsageError(f"-o {output}: inside {articles}, among the crawl's article files; write it elsewhere")
 
 
 def _languages(text: str) -> frozenset[str]:
