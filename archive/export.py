@@ -238,20 +238,43 @@ def _typed_block(block: BlockRange, wanted: np.ndarray | None, warn_partial: boo
     usable ones when None), with what is wrong with the lines left out.
 
     The wanted lines are parsed at once (a line not wanted is cut out before, not parsed); when that
-    fails, or when the rows are not one usable article per line, the block is read line by line."""
+    fails, or when the rows are not one usable article per line, in halves (:func:`_typed_rows`)."""
     lines = read_lines(block.path, block.start, block.stop, warn_partial=warn_partial)
-    count = len(lines.ends)
-    rows = None if wanted is None else lines.rows_starting_at(wanted)
-    if rows is not None and not len(rows):
-        return block, count, EXPORT_SCHEMA.empty_table(), []
-    data = lines.data if rows is None or len(rows) == count else _only_lines(lines, rows)
+    if wanted is None:  # every line: blank ones are skipped silently
+        rows = np.flatnonzero(~_blank_lines(lines))
+    else:
+        rows = lines.rows_starting_at(wanted)
+    if not len(rows):
+        return block, len(lines.ends), EXPORT_SCHEMA.empty_table(), []
+    return block, len(lines.ends), *_typed_rows(lines, rows, identify=wanted is None)
+
+
+def _blank_lines(lines: Lines) -> np.ndarray:
+    """Whether each line of the block holds nothing but white space."""
+    starts = lines.starts()
+    blank = lines.ends - starts <= 1
+    for row in np.flatnonzero((lines.ends - starts > 1) & (lines.ends - starts <= 256)).tolist():
+        blank[row] = not bytes(lines.data[starts[row]:lines.ends[row]]).strip()
+    return blank
+
+
+def _typed_rows(lines: Lines, rows: np.ndarray, *, identify: bool) -> tuple[pa.Table, list[Note]]:
+    """The lines at ``rows`` (sorted) as one table, with notes for those left out. Rows that do not parse
+    together are halved until each failing part is one line, read alone (:func:`_typed_lines`): a bad
+    line costs a few parses of shrinking parts of its block, not a parse per line (a block read line by
+    line took 2 ms a line, and its one-row tables hundreds of MB)."""
+    if len(rows) <= 1:
+        return _typed_lines(lines, rows.tolist(), identify=identify)
     try:
-        table = to_export_table(data)
+        table = to_export_table(lines.data if len(rows) == len(lines.ends) else _only_lines(lines, rows))
     except _ARROW_ERRORS:
         table = None
-    if table is not None and table.num_rows == (count if rows is None else len(rows)) and _one_article_per_row(table):
-        return block, count, table, []
-    return block, count, *_typed_lines(lines, None if rows is None else set(rows.tolist()))
+    if table is not None and table.num_rows == len(rows) and _one_article_per_row(table):
+        return table, []
+    middle = len(rows) // 2
+    first, first_notes = _typed_rows(lines, rows[:middle], identify=identify)
+    second, second_notes = _typed_rows(lines, rows[middle:], identify=identify)
+    return pa.concat_tables([first, second]), first_notes + second_notes
 
 
 def _only_lines(lines: Lines, rows: np.ndarray) -> bytes:
@@ -273,21 +296,20 @@ def _one_article_per_row(table: pa.Table) -> bool:
             and pc.min(table["version"]).as_py() >= 1)
 
 
-def _typed_lines(lines: Lines, wanted: set[int] | None) -> tuple[pa.Table, list[Note]]:
-    """The lines at the rows in ``wanted`` (the usable ones when None), one at a time; notes for the others."""
+def _typed_lines(lines: Lines, rows: list[int], *, identify: bool) -> tuple[pa.Table, list[Note]]:
+    """The lines at ``rows``, one at a time (with ``identify``, lines the latest choice has not read:
+    only those with an id and a version); notes for those left out."""
     tables, notes = [], []
-    starts = lines.starts().tolist()
-    for row, (start, end) in enumerate(zip(starts, lines.ends.tolist())):
-        raw = bytes(lines.data[start:end])
-        if wanted is None:
+    starts = lines.starts()
+    for row in rows:
+        raw = bytes(lines.data[starts[row]:lines.ends[row]])
+        if identify:
             try:
                 if line_identity(raw[:-1]) is None:  # blank
                     continue
             except UnusableLine as why:
                 notes.append((row, str(why)))
                 continue
-        elif row not in wanted:
-            continue
         try:
             table = to_export_table(raw)
         except _ARROW_ERRORS as error:
