@@ -103,7 +103,8 @@ EXPORT_FIELDS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("published", pa.string(), "publication date as in the JSON line, ISO 8601: YYYY-MM-DD, or with a time and "
                                "the site's UTC offset when the page prints a time; null when unknown"),
     ("published_date", pa.date32(), "the calendar date the page prints (local date, never shifted to UTC)"),
-    ("published_at", _TIMESTAMP, "the printed publication moment in UTC; null when the page prints no time"),
+    ("published_at", _TIMESTAMP, "the printed publication moment in UTC; null when the page prints no time (or it is not "
+                                                "in years 1-9999 in UTC)"),
     ("published_raw", pa.string(), "the date exactly as printed"),
     ("body", pa.string(), "article text, one paragraph per line"),
     ("source_name", pa.string(), "canonical English name of the attributed source (e.g. TASS); null when unknown"),
@@ -347,6 +348,14 @@ _UNKNOWN_LANGUAGE = _texts([UNKNOWN_LANGUAGE])[0]
 _DATE_LENGTH = _constant(len("YYYY-MM-DD"), pa.int32())
 _NOTHING = _constant(0, pa.int32())
 _FIRST_VERSION = _constant(1, pa.int32())
+_FIRST_DAY, _LAST_DAY = date(1, 1, 1) - date(1970, 1, 1), date(9999, 12, 31) - date(1970, 1, 1)
+_DAY_MS = 24 * 3600 * 1000
+_YEAR_BOUNDS = {
+    pa.date32(): (_constant(_FIRST_DAY.days, pa.int32()).cast(pa.date32()),
+                  _constant(_LAST_DAY.days, pa.int32()).cast(pa.date32())),
+    _TIMESTAMP: (_constant(_FIRST_DAY.days * _DAY_MS, pa.int64()).cast(_TIMESTAMP),
+                 _constant((_LAST_DAY.days + 1) * _DAY_MS - 1, pa.int64()).cast(_TIMESTAMP)),
+}
 
 
 def to_export_table(lines: bytes | memoryview) -> pa.Table:
@@ -368,7 +377,7 @@ def to_export_table(lines: bytes | memoryview) -> pa.Table:
     previous = read["previous_sha1"]
     columns = {
         **{name: read[name] for name in LINE_SCHEMA.names if name not in ("source", "warc", "extractor")},
-        "published_date": pc.utf8_slice_codeunits(published, 0, 10).cast(pa.date32()),
+        "published_date": _within_years(pc.utf8_slice_codeunits(published, 0, 10).cast(pa.date32())),
         "published_at": _utc_moments(moment),
         "source_name": pc.struct_field(source, "name"),
         "source_raw": pc.struct_field(source, "raw"),
@@ -391,13 +400,22 @@ _PARSED_TIMESTAMP = pa.timestamp("us", tz="UTC")  # the finest unit whose range 
 _BEYOND_MICROSECONDS = r"(\.[0-9]{6})[0-9]+"
 
 
+def _within_years(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Dates or timestamps of years 1 to 9999, null otherwise: Python's (and so pandas' and the JSON Lines
+    writer's) dates hold no other, and "0001-01-01T00:30:00+03:00", a valid line, is in year 0 in UTC."""
+    first, last = _YEAR_BOUNDS[values.type]
+    within = pc.and_(pc.greater_equal(values, first), pc.less_equal(values, last))
+    return pc.if_else(within, values, pa.nulls(1, values.type)[0])
+
+
 def _utc_moments(iso_texts: pa.ChunkedArray) -> pa.ChunkedArray:
-    """ISO 8601 strings with a UTC offset or Z as UTC timestamps, to the millisecond (finer digits dropped)."""
+    """ISO 8601 strings with a UTC offset or Z as UTC timestamps, to the millisecond (finer digits dropped),
+    null outside years 1 to 9999."""
     try:
         moments = iso_texts.cast(_PARSED_TIMESTAMP)
     except pa.ArrowInvalid:  # perhaps more than 6 decimals of a second, which ISO 8601 and the JSON schema allow
         moments = pc.replace_substring_regex(iso_texts, _BEYOND_MICROSECONDS, r"\1").cast(_PARSED_TIMESTAMP)
-    return moments.cast(_TIMESTAMP, safe=False)
+    return _within_years(moments.cast(_TIMESTAMP, safe=False))
 
 
 # A language as a file name (--split) and in the dataset card: a code as the crawl writes them (ar, ru,

@@ -511,6 +511,19 @@ def test_moments_with_any_number_of_decimals_are_kept_to_the_millisecond(lines):
     assert table["published"][0].as_py() == line["published"]  # kept as written
 
 
+def test_moments_outside_python_years_are_null_and_every_format_writes_the_line(lines, tmp_path):
+    """"0001-01-01T00:30:00+03:00" is a valid line whose moment is in year 0 in UTC: no Python date (nor
+    pandas', nor the JSON Lines writer's) holds it. The line is kept; what cannot be a date is null."""
+    records = [{**lines[0], "published": "0001-01-01T00:30:00+03:00"}, {**lines[1], "published": "0000-01-01"},
+               {**lines[2], "published": "9999-12-31T23:59:59-05:00", "fetched_at": "0000-01-01T00:00:00Z"}]
+    table = to_export_table(b"".join(json.dumps(record).encode() + b"\n" for record in records))
+    assert table["published_date"].to_pylist() == [date(1, 1, 1), None, date(9999, 12, 31)]
+    assert table["published_at"].to_pylist() == [None, None, None] and table["fetched_at"][2].as_py() is None
+    for writer in WRITERS.values():
+        with writer(io.BytesIO()) as written:
+            written.write(table)
+
+
 def test_the_latest_line_is_chosen_by_the_real_version_and_the_later_tie(tmp_path):
     """id and version are read from a line's ends: text in the body that looks like them does not count."""
     lookalike = 'a body ending in ","version":9,"previous_sha1":""}'
