@@ -15,8 +15,9 @@ def atomic_file(path: str | os.PathLike, mode: str = "wb", *, suffix: str = ".tm
     read-only, an exception in the caller) leaves ``path`` as it was and no temporary file behind."""
     path = Path(path)
     temporary = path.with_name(path.name + suffix)
+    temporary.unlink(missing_ok=True)  # a crash's leftover; created anew below, never followed if a link
     try:
-        with open(temporary, mode, **open_args) as stream:
+        with open(temporary, mode.replace("w", "x"), **open_args) as stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())

@@ -100,9 +100,10 @@ def read_lines(path: Path, start: int, stop: int, *, warn_partial: bool = True) 
                 return Lines(stop, memoryview(b""), np.zeros(0, np.int64))
         # the end of the last line that starts before stop: the first newline from stop - 1 on
         end = chunk.find(b"\n", max(stop - head - 1, first)) + 1
-        while not end and not ended:  # a line longer than _SLACK: read on
-            more = _read_at(stream.fileno(), _SLACK, head + len(chunk))
-            ended = len(more) < _SLACK
+        while not end and not ended:  # a line longer than _SLACK: read on, twice as much each time
+            wanted = max(_SLACK, len(chunk))
+            more = _read_at(stream.fileno(), wanted, head + len(chunk))
+            ended = len(more) < wanted
             searched = len(chunk)
             chunk += more
             end = chunk.find(b"\n", searched) + 1

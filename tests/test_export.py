@@ -408,6 +408,23 @@ def test_an_export_is_never_written_among_the_article_files(archive, capsys):
     assert sorted((archive / "articles").iterdir()) == before
 
 
+def test_outputs_that_are_not_the_exports_own_file_are_refused_or_left_alone(archive, tmp_path, capsys):
+    """A pipe or a device is not replaced by a file (as root, -o /dev/null --overwrite replaced the device);
+    the card's name is not the data's; a link left at PATH.open is not followed."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    assert export(archive, pipe, "--format", "csv", "--overwrite") == 2
+    assert "is not a regular file; write to standard output (-o -)" in capsys.readouterr().err and pipe.is_fifo()
+    assert export(archive, tmp_path / "README.md", "--format", "jsonl") == 2
+    assert "the dataset card is written there" in capsys.readouterr().err
+    precious = tmp_path / "precious"
+    precious.write_text("keep me")
+    (tmp_path / "corpus.csv.open").symlink_to(precious)
+    assert export(archive, tmp_path / "corpus.csv", "--language", "zh-cn,ru") == 0  # codes as the crawl writes them
+    assert precious.read_text() == "keep me" and not (tmp_path / "corpus.csv").is_symlink()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["corpus.csv", "pipe", "precious"]
+
+
 def test_stdout_takes_jsonl_and_csv_not_parquet(archive, latest):
     shown = run_export(archive, "-o", "-", "--language", "ar")
     assert shown.returncode == 0 and shown.stderr == b""

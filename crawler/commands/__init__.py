@@ -117,6 +117,8 @@ def check_output(output: str | None, overwrite: bool, *, stdout: bool = True) ->
     path = Path(output)
     if path.is_dir():
         raise UsageError(f"{path} is a directory")
+    if path.exists() and not path.is_file():  # a device or a pipe: replacing it would not write to it
+        raise UsageError(f"{path} is not a regular file; write to standard output (-o -) and redirect it")
     if path.exists() and not overwrite:
         raise UsageError(f"{path} exists; pass --overwrite to replace it")
     if not path.parent.is_dir():

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 FORMATS = ("parquet", "csv", "jsonl")  # archive.export.WRITERS
 CARD_FORMATS = ("parquet", "jsonl")  # the exports with a dataset card beside them
 CARD_NAME = "README.md"
-_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{1,8})*$")  # as the crawl writes them: ar, ru, zh-cn
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -85,6 +85,8 @@ class Command(ArchiveCommand):
             if path is None and output_format == "parquet":
                 raise UsageError("-o -: Parquet cannot be written to standard output (use jsonl or csv)")
             card_dir = path.parent if path is not None and output_format in CARD_FORMATS else None
+            if card_dir is not None and path.name == CARD_NAME:
+                raise UsageError(f"-o {path}: the dataset card is written there; name the data otherwise")
             if card_dir is not None:
                 _check_card(card_dir)
             rows, languages = self._export_file(files, args, selection, path, output_format)
