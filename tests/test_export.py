@@ -656,7 +656,7 @@ def test_a_bad_line_costs_a_few_parses_of_its_block_not_one_per_line(tmp_path, l
     table = pa.concat_tables(export_tables(article_files(tmp_path / "archive"), all_versions=all_versions))
     assert table["id"].to_pylist() == [record["id"] for number, record in enumerate(records) if number != 150]
     assert caplog.text.count("skipping a line") == 1 and "rusislam-1.jsonl:301: skipping a line" in caplog.text  # 150 blank lines before
-    assert len(parses) <= 2 * 9 + 1 and sum(parses) <= 3 * sum(map(len, encoded))
+    assert len(parses) <= 2 * 9 + 1 and sum(parses) <= 4 * sum(map(len, encoded))  # about 3x by halves
 
 
 def test_a_read_error_reaches_the_caller_and_stopping_early_ends_the_reader(archive, monkeypatch):
