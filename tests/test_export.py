@@ -425,6 +425,15 @@ def test_outputs_that_are_not_the_exports_own_file_are_refused_or_left_alone(arc
     assert sorted(path.name for path in tmp_path.iterdir()) == ["corpus.csv", "pipe", "precious"]
 
 
+def test_a_reader_that_stops_early_is_no_error_and_no_warning(archive):
+    """``export -o - | head``: the export stops quietly (it warned "no article matched")."""
+    command = [sys.executable, "-m", "crawler.cli", "export", str(archive), "-o", "-", "--format", "jsonl"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert json.loads(process.stdout.readline())["id"]
+    process.stdout.close()
+    assert process.wait(timeout=120) == 0 and process.stderr.read() == b""
+
+
 def test_stdout_takes_jsonl_and_csv_not_parquet(archive, latest):
     shown = run_export(archive, "-o", "-", "--language", "ar")
     assert shown.returncode == 0 and shown.stderr == b""

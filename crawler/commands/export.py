@@ -106,9 +106,9 @@ class Command(ArchiveCommand):
         rows, languages = 0, set()
         with atomic_output(path) as stream, WRITERS[output_format](stream) as writer:
             for table in export_tables(files, all_versions=args.all_versions, selection=selection):
-                writer.write(table)
-                rows += table.num_rows
+                rows += table.num_rows  # counted first: a reader that stops early (| head) ends the writing
                 languages.update(languages_of(table))
+                writer.write(table)
         return rows, sorted(languages)
 
     def _export_split(self, files, args, selection, directory, output_format) -> tuple[int, list[str], list[str]]:
