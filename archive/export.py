@@ -215,7 +215,7 @@ def _selected(selection: Selection, table: pa.Table) -> pa.Table:
 
 
 def _grouped(tables: Iterable[pa.Table], group_bytes: int) -> Iterator[pa.Table]:
-    """Consecutive tables joined until they hold ``group_bytes`` (or are ``GROUP_TABLES``): two blocks'
+    """Consecutive tables joined until they hold ``group_bytes`` (or are ``GROUP_TABLES``): four blocks'
     tables when blocks are full, more when files are small or filters keep little (Parquet readers want
     few row groups)."""
     pending: list[pa.Table] = []
@@ -420,13 +420,13 @@ def _utc_moments(iso_texts: pa.ChunkedArray) -> pa.ChunkedArray:
 
 # A language as a file name (--split) and in the dataset card: a code as the crawl writes them (ar, ru,
 # zh-cn). Any other value (a damaged or hand-edited line: "../x", "EN") is filed under und, never a path.
-_LANGUAGE_CODE = r"^[a-z]{2,3}(-[a-z0-9]{1,8})*$"
+LANGUAGE_CODE = r"^[a-z]{2,3}(-[a-z0-9]{1,8})*$"
 
 
 def language_keys(table: pa.Table) -> pa.ChunkedArray:
     """Each row's language as a file name: its code, or ``und`` when it has none or is no language code."""
     languages = table["language"]
-    is_code = pc.fill_null(pc.match_substring_regex(languages, _LANGUAGE_CODE), _FALSE)
+    is_code = pc.fill_null(pc.match_substring_regex(languages, LANGUAGE_CODE), _FALSE)
     return pc.if_else(is_code, languages, _UNKNOWN_LANGUAGE)
 
 
@@ -438,13 +438,13 @@ def languages_of(table: pa.Table) -> list[str]:
 def odd_languages(table: pa.Table) -> set[str]:
     """The values of ``language`` in ``table`` that are no language code (their rows are filed under ``und``)."""
     languages = table["language"].drop_null()
-    return set(pc.unique(languages.filter(pc.invert(pc.match_substring_regex(languages, _LANGUAGE_CODE)))).to_pylist())
+    return set(pc.unique(languages.filter(pc.invert(pc.match_substring_regex(languages, LANGUAGE_CODE)))).to_pylist())
 
 
 def split_by_language(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
     """``(language, rows)`` for each language of ``table`` (:func:`language_keys`)."""
     keys = language_keys(table)
-    for language in languages_of(table):
+    for language in sorted(pc.unique(keys).to_pylist()):
         yield language, table.filter(pc.equal(keys, _texts([language])[0]))
 
 

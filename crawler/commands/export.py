@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 FORMATS = ("parquet", "csv", "jsonl")  # archive.export.WRITERS
 CARD_FORMATS = ("parquet", "jsonl")  # the exports with a dataset card beside them
 CARD_NAME = "README.md"
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{1,8})*$")  # as the crawl writes them: ar, ru, zh-cn
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -144,8 +143,10 @@ def _check_outside_articles(output: Path, archive_dir: Path) -> None:
 
 
 def _languages(text: str) -> frozenset[str]:
+    from archive.export import LANGUAGE_CODE  # codes as the crawl writes them (ar, ru, zh-cn), as --split names files
+
     codes = frozenset(code.strip() for code in text.split(",") if code.strip())
-    bad = sorted(code for code in codes if not _LANGUAGE.match(code))
+    bad = sorted(code for code in codes if not re.match(LANGUAGE_CODE, code))
     if bad or not codes:
         raise argparse.ArgumentTypeError(f"not language codes (ISO 639-1, e.g. ar,ru): {text!r}")
     return codes
