@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import logging
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -45,7 +46,9 @@ import pyarrow.parquet as pq
 
 from .blocks import (BLOCK_BYTES, BlockRange, LineNumbers, Lines, Note, block_ranges, int64_array, int64_numpy,
                      lines_array, ordered_map, read_lines)
-from .identities import UnusableLine, latest_line_offsets, line_identity
+from .identities import UnusableLine, latest_line_offsets, line_identity, next_best_line_offsets
+
+log = logging.getLogger(__name__)
 
 UNKNOWN_LANGUAGE = "und"  # BCP 47 "undetermined": the file of a --split for articles without a language code
 
@@ -191,22 +194,53 @@ def export_tables(files: list[Path], *, all_versions: bool = False, selection: S
     are read and parsed by ``blocks.THREADS`` threads, ahead of the caller, who writes meanwhile.
     """
     if all_versions:
-        wanted = [None] * len(files)
+        jobs = ((block, None, True) for block in block_ranges(files, block_bytes))
+        tables = (table for table, _unread in _numbered(ordered_map(_typed_block, jobs)))
     else:
-        wanted = latest_line_offsets(files, block_bytes)
-        release_freed_memory()
-    blocks = block_ranges(files, block_bytes,
-                          skip=lambda file_index: wanted[file_index] is not None and not len(wanted[file_index]))
-    jobs = ((block, wanted[block.file_index], all_versions) for block in blocks)  # else the latest choice warned
-    return _grouped((_selected(selection, table) for table in _numbered(ordered_map(_typed_block, jobs))), group_bytes)
+        tables = _latest_tables(files, block_bytes)
+    return _grouped((_selected(selection, table) for table in tables), group_bytes)
 
 
-def _numbered(results: Iterable[tuple[BlockRange, int, pa.Table, list[Note]]]) -> Iterator[pa.Table]:
-    """The blocks' tables, their notes logged with line numbers."""
+def _latest_tables(files: list[Path], block_bytes: int) -> Iterator[pa.Table]:
+    """The latest line of each article, typed, in archive order; then, for an article whose latest line
+    cannot be typed (a damaged byte in its body, a field of the wrong type: the choice reads only the
+    line's id and version), its newest line that can, after the others. So no article with a usable
+    line is lost; the first choice's pass is read again only when this happens."""
+    wanted = latest_line_offsets(files, block_bytes)
+    release_freed_memory()
+    failed: list[list[int]] = [[] for _ in files]  # offsets of chosen lines that could not be typed
+    older = left_out = 0
+    chosen_again = None  # how many lines the last choice among the rest chose
+    while True:
+        blocks = block_ranges(files, block_bytes, skip=lambda file_index, wanted=wanted: not len(wanted[file_index]))
+        jobs = ((block, wanted[block.file_index], False) for block in blocks)  # the choice warned
+        unread: set[str] = set()
+        for table, unread_lines in _numbered(ordered_map(_typed_block, jobs)):
+            for file_index, offset, article_id in unread_lines:
+                failed[file_index].append(offset)
+                unread.add(article_id)
+            yield table
+        if chosen_again is not None:
+            older += chosen_again - len(unread)
+        if not unread:
+            break
+        wanted = next_best_line_offsets(files, unread, [np.array(sorted(offsets), np.int64) for offsets in failed],
+                                        block_bytes)
+        chosen_again = sum(map(len, wanted))
+        left_out += len(unread) - chosen_again
+    if older:
+        log.warning("exported an older version of %d article(s): their latest line could not be read", older)
+    if left_out:
+        log.warning("left out %d article(s): none of their lines could be read", left_out)
+
+
+def _numbered(results: Iterable[tuple[BlockRange, int, pa.Table, list[Note], list[UnreadLine]]]
+              ) -> Iterator[tuple[pa.Table, list[UnreadLine]]]:
+    """The blocks' tables and unread lines, their notes logged with line numbers."""
     numbers = LineNumbers()
-    for block, count, table, notes in results:
+    for block, count, table, notes, unread in results:
         numbers.count(block, count, notes)
-        yield table
+        yield table, unread
 
 
 def _selected(selection: Selection, table: pa.Table) -> pa.Table:
@@ -233,10 +267,13 @@ def _grouped(tables: Iterable[pa.Table], group_bytes: int) -> Iterator[pa.Table]
 _ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError)
 
 
+UnreadLine = tuple[int, int, str]  # a wanted line left out: its file (index), offset, and article id
+
+
 def _typed_block(block: BlockRange, wanted: np.ndarray | None, warn_partial: bool
-                 ) -> tuple[BlockRange, int, pa.Table, list[Note]]:
+                 ) -> tuple[BlockRange, int, pa.Table, list[Note], list[UnreadLine]]:
     """The block, its line count, and as one table its lines that start at an offset in ``wanted`` (all
-    usable ones when None), with what is wrong with the lines left out.
+    usable ones when None), with what is wrong with the lines left out, and which wanted lines those are.
 
     The wanted lines are parsed at once (a line not wanted is cut out before, not parsed); when that
     fails, or when the rows are not one usable article per line, in halves (:func:`_typed_rows`)."""
@@ -246,8 +283,17 @@ def _typed_block(block: BlockRange, wanted: np.ndarray | None, warn_partial: boo
     else:
         rows = lines.rows_starting_at(wanted)
     if not len(rows):
-        return block, len(lines.ends), EXPORT_SCHEMA.empty_table(), []
-    return block, len(lines.ends), *_typed_rows(lines, rows, identify=wanted is None)
+        return block, len(lines.ends), EXPORT_SCHEMA.empty_table(), [], []
+    table, notes = _typed_rows(lines, rows, identify=wanted is None)
+    unread = [] if wanted is None else [_unread_line(block, lines, row) for row, _note in notes]
+    return block, len(lines.ends), table, notes, unread
+
+
+def _unread_line(block: BlockRange, lines: Lines, row: int) -> UnreadLine:
+    """A wanted line that could not be typed: the latest choice read its id, so it has one."""
+    start, end = int(lines.starts()[row]), int(lines.ends[row])
+    article_id, _version = line_identity(bytes(lines.data[start:end - 1]))
+    return block.file_index, lines.offset + start, article_id
 
 
 def _blank_lines(lines: Lines) -> np.ndarray:

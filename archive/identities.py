@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -33,10 +34,32 @@ def latest_line_offsets(files: list[Path], block_bytes: int = BLOCK_BYTES) -> li
 
     Lines that cannot be used (not JSON, no id, a bad version, a partial last line) are logged here
     and are never among them."""
+    return _best_line_offsets(files, block_bytes, _Among())
+
+
+def next_best_line_offsets(files: list[Path], ids: set[str], failed: list[np.ndarray],
+                           block_bytes: int = BLOCK_BYTES) -> list[np.ndarray]:
+    """As :func:`latest_line_offsets`, for the articles ``ids`` only and without the lines at the
+    ``failed`` offsets (one sorted int64 array per file): the best line of an article that is left
+    when the lines chosen before turned out unreadable further on (a damaged byte in the body, a
+    field of the wrong type). Nothing is logged: the first choice did, for the same lines."""
+    return _best_line_offsets(files, block_bytes, _Among(pa.array(sorted(id_.encode() for id_ in ids),
+                                                                  pa.large_binary()), failed))
+
+
+class _Among(NamedTuple):
+    """Which lines a choice is among: those of the articles ``ids`` (None: every article) but those at
+    ``failed`` offsets (per file); only the first choice, among every line, logs what is wrong."""
+
+    ids: pa.Array | None = None
+    failed: list[np.ndarray] | None = None
+
+
+def _best_line_offsets(files: list[Path], block_bytes: int, among: _Among) -> list[np.ndarray]:
     best, numbers = _BestLines(), LineNumbers()
-    jobs = ((block,) for block in block_ranges(files, block_bytes))
+    jobs = ((block, among) for block in block_ranges(files, block_bytes))
     for block, count, identities, notes in ordered_map(_block_identities, jobs):
-        numbers.count(block, count, notes)
+        numbers.count(block, count, notes if among.ids is None else ())
         best.add(identities)
     return best.offsets(len(files))
 
@@ -72,10 +95,21 @@ def _crawl_versions(lines: pa.Array) -> pa.Array:
     return pc.struct_field(pc.extract_regex(lines, _VERSION_SUFFIX), "version").cast(pa.int64())
 
 
-def _block_identities(block: BlockRange) -> tuple[BlockRange, int, pa.Table, list[Note]]:
-    """The block, its line count, ``(id, version, file, offset)`` of each of its usable lines, and
-    what is wrong with the others."""
-    lines = read_lines(block.path, block.start, block.stop)
+def _block_identities(block: BlockRange, among: _Among) -> tuple[BlockRange, int, pa.Table, list[Note]]:
+    """The block, its line count, ``(id, version, file, offset)`` of each of its usable lines that are
+    ``among`` those chosen from, and what is wrong with the others."""
+    table, count, notes = _all_block_identities(block, warn_partial=among.ids is None)
+    if among.ids is not None:
+        keep = pc.is_in(table["id"], value_set=among.ids)
+        failed = among.failed[block.file_index]
+        if len(failed):
+            keep = pc.and_(keep, pa.array(~np.isin(_column(table, "offset"), failed)))
+        table = table.filter(keep)
+    return block, count, table, notes
+
+
+def _all_block_identities(block: BlockRange, *, warn_partial: bool) -> tuple[pa.Table, int, list[Note]]:
+    lines = read_lines(block.path, block.start, block.stop, warn_partial=warn_partial)
     array = lines_array(lines.data, lines.ends)
     ids, versions = _crawl_ids(array), _crawl_versions(array)
     shaped = pc.and_(ids.is_valid(), versions.is_valid())
@@ -85,7 +119,7 @@ def _block_identities(block: BlockRange) -> tuple[BlockRange, int, pa.Table, lis
                       int64_array(starts[int64_numpy(rows)] + lines.offset)], schema=_IDENTITIES)
     notes: list[Note] = []
     if len(rows) == len(lines.ends):
-        return block, len(lines.ends), table, notes
+        return table, len(lines.ends), notes
     found = []  # lines of another shape: parsed whole, one at a time
     for row in int64_numpy(pc.indices_nonzero(pc.invert(shaped))).tolist():
         try:
@@ -102,7 +136,7 @@ def _block_identities(block: BlockRange) -> tuple[BlockRange, int, pa.Table, lis
                             pa.array([offset for _, _, offset in found], pa.int64())], schema=_IDENTITIES)
         table = pa.concat_tables([table, decoded])
         table = table.take(int64_array(np.argsort(_column(table, "offset"), kind="stable")))  # in line order
-    return block, len(lines.ends), table, notes
+    return table, len(lines.ends), notes
 
 
 class _BestLines:

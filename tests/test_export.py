@@ -26,6 +26,7 @@ import duckdb
 import jsonschema
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
@@ -642,6 +643,46 @@ def test_lines_that_cannot_be_read_are_skipped_alone_and_named(tmp_path, lines, 
                  f"rusislam-1.jsonl:12: skipping article {good_ids[1]} with bad version 1000000",
                  "rusislam-1.jsonl: skipping a partial last line"):
         assert said in caplog.text, said
+
+
+@pytest.mark.parametrize("block_bytes", [150, 1 << 20])
+def test_an_article_whose_latest_line_cannot_be_read_is_exported_at_its_newest_line_that_can(
+        tmp_path, lines, caplog, block_bytes):
+    """The latest choice reads only a line's id and version: a chosen line that the export cannot type
+    (a damaged byte in the body, a number of the wrong type, a date that is no date) is replaced by
+    the article's newest line that it can, however many are bad; an article with none is named as left out."""
+    ids = [f"{number:020x}" for number in range(1, 6)]
+    first, second, third, only_bad, fine = ids
+
+    def line(article_id, version, **fields):
+        record = dict(lines[version % len(lines)], id=article_id, version=version, **fields)
+        return encode_line(record)
+
+    def damaged(encoded):
+        return encoded.replace(b'"body":"', b'"body":"\xff', 1)  # no UTF-8
+
+    runs = [
+        [line(first, 1), line(second, 1), line(fine, 1), line(second, 2, body="v2 good")],
+        [line(first, 2).replace(b'"http_status":200', b'"http_status":200.0'), damaged(line(only_bad, 1)),
+         damaged(line(second, 3))],
+        [line(second, 4, published="2024-02-30"), line(fine, 2, body="fine v2")],
+    ]
+    articles = tmp_path / "archive" / "articles"
+    articles.mkdir(parents=True)
+    for number, run in enumerate(runs, 1):
+        (articles / f"rusislam-{number}.jsonl").write_bytes(b"".join(run))
+    table = pa.concat_tables(export_tables(article_files(tmp_path / "archive"), block_bytes=block_bytes))
+    exported = dict(zip(table["id"].to_pylist(), table["version"].to_pylist()))
+    assert table.num_rows == len(exported) == 3
+    assert exported == {first: 1, second: 2, fine: 2}
+    assert table.filter(pc.equal(table["id"], second))["body"].to_pylist() == ["v2 good"]
+    assert table["id"].to_pylist()[:1] == [fine]  # in archive order; the articles chosen again after
+    for said in ("rusislam-2.jsonl:1: skipping a line that does not fit", "rusislam-2.jsonl:2: skipping a line",
+                 "rusislam-2.jsonl:3: skipping a line", "rusislam-3.jsonl:1: skipping a line that does not fit",
+                 "exported an older version of 2 article(s): their latest line could not be read",
+                 "left out 1 article(s): none of their lines could be read"):
+        assert caplog.text.count(said) == 1, said
+    assert caplog.text.count("skipping") == 4  # each bad line once, though some files are read again
 
 
 @pytest.mark.parametrize("all_versions", [False, True])
