@@ -310,9 +310,12 @@ def test_articles_prints_the_latest_version_of_each_article(tmp_path, capsys):
     assert shown.returncode == 0 and shown.stdout == out.read_bytes()
 
 
-def test_articles_of_a_missing_directory_is_an_error(tmp_path, capsys):
+def test_articles_of_a_missing_directory_or_of_no_article_files_is_an_error(tmp_path, capsys):
     assert main(["articles", str(tmp_path / "nope")]) == 2
     assert "no such archive directory" in capsys.readouterr().err
+    assert main(["articles", str(tmp_path)]) == 1
+    assert capsys.readouterr() == ("", f"rusislam-archive articles: no article files in {tmp_path / 'articles'}: "
+                                       f"nothing to read (is {tmp_path} an archive directory?)\n")
 
 
 def test_every_command_and_argument_has_help():

@@ -312,9 +312,32 @@ def test_split_by_language_writes_a_file_per_language_and_a_card(archive, tmp_pa
     loaded = hf_datasets.load_dataset(str(directory), split="train")
     assert Counter(loaded["language"]) == counts
     assert export(archive, directory, "--split", "language") == 2  # the files exist: --overwrite needed
+    (directory / "notes.parquet").write_bytes(b"not a language's file")
     assert export(archive, directory, "--split", "language", "--overwrite", "--language", "en") == 0
     card = (directory / "README.md").read_text("utf-8")
     assert '"en.parquet"' in card and '"ru.parquet"' not in card
+    # the other languages' files of the first export are gone: `*.parquet` readers would take them as this one's
+    assert sorted(path.name for path in directory.iterdir()) == ["README.md", "en.parquet", "notes.parquet"]
+    assert export(archive, directory, "--split", "language", "--overwrite", "--language", "fa") == 0
+    assert sorted(path.name for path in directory.iterdir()) == ["notes.parquet"]  # no file, and no card listing none
+
+
+def test_a_split_that_fails_before_its_card_leaves_the_previous_export_as_it_was(archive, tmp_path, monkeypatch,
+                                                                                 capsys):
+    """The language files and the card are renamed into place together, once all are whole."""
+    import archive.export as export_module
+
+    directory = tmp_path / "corpus"
+    assert export(archive, directory, "--split", "language", "--language", "ru") == 0
+    before = {path.name: path.read_bytes() for path in directory.iterdir()}
+
+    def disk_full(*args, **options):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export_module, "dataset_card", disk_full)
+    assert export(archive, directory, "--split", "language", "--overwrite") == 1
+    assert capsys.readouterr().err.splitlines() == ["rusislam-archive export: [Errno 28] No space left on device"]
+    assert {path.name: path.read_bytes() for path in directory.iterdir()} == before
 
 
 def test_split_files_are_named_by_language_codes_only(tmp_path, lines, caplog):
@@ -448,15 +471,18 @@ def test_stdout_takes_jsonl_and_csv_not_parquet(archive, latest):
         "rusislam-archive export: -o -: Parquet cannot be written to standard output (use jsonl or csv)")
 
 
-def test_an_archive_without_articles_exports_an_empty_table_and_says_so(tmp_path):
-    (tmp_path / "archive").mkdir()
-    result = run_export(tmp_path / "archive", "-o", str(tmp_path / "empty.parquet"))
-    assert result.returncode == 0
-    assert result.stderr.decode().splitlines() == [
-        f"rusislam-archive: WARNING: no article files in {tmp_path / 'archive' / 'articles'}",
-        "rusislam-archive: WARNING: no article matched; the export is empty"]
-    table = pq.read_table(tmp_path / "empty.parquet")
-    assert table.num_rows == 0 and table.schema.names == EXPORT_SCHEMA.names
+def test_an_archive_without_article_files_is_an_error_that_leaves_the_output_alone(tmp_path):
+    """A wrong ARCHIVE_DIR (or one no crawl has kept an article in) would otherwise write an empty export,
+    with --overwrite over a good one, and exit 0."""
+    (tmp_path / "archive" / "articles").mkdir(parents=True)
+    (tmp_path / "corpus.parquet").write_bytes(b"a good export")
+    for archive_dir in (tmp_path / "archive", tmp_path):
+        result = run_export(archive_dir, "-o", str(tmp_path / "corpus.parquet"), "--overwrite")
+        assert result.returncode == 1
+        assert result.stderr.decode().splitlines() == [
+            f"rusislam-archive export: no article files in {archive_dir / 'articles'}: nothing to read "
+            f"(is {archive_dir} an archive directory?)"]
+    assert (tmp_path / "corpus.parquet").read_bytes() == b"a good export"
 
 
 @pytest.mark.parametrize("options, message", [

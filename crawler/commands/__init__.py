@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from archive.atomic import atomic_file
+from archive.latest import ARTICLES_DIR_NAME, article_files
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -98,6 +99,16 @@ def existing_archive_dir(path: Path) -> Path:
     if not path.is_dir():
         raise UsageError(f"{path}: no such archive directory")
     return path
+
+
+def existing_article_files(archive_dir: Path) -> list[Path]:
+    """The article files of a command that reads them: none is a failure (an ARCHIVE_DIR that is not an
+    archive, or no crawl has kept an article yet), not an empty output written over a good one."""
+    files = article_files(archive_dir)
+    if not files:
+        raise CommandError(f"no article files in {archive_dir / ARTICLES_DIR_NAME}: nothing to read "
+                           f"(is {archive_dir} an archive directory?)")
+    return files
 
 
 def add_output(parser: argparse.ArgumentParser, *, required: bool = True, stdout: bool = True,

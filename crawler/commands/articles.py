@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
-from archive.latest import article_files, write_latest_articles
+from archive.latest import write_latest_articles
 
-from . import EXIT_OK, ArchiveCommand, add_archive_dir, add_output, atomic_output, check_output, existing_archive_dir
-
-log = logging.getLogger(__name__)
+from . import EXIT_OK, ArchiveCommand, add_archive_dir, add_output, atomic_output, check_output, existing_archive_dir, \
+    existing_article_files
 
 
 class Command(ArchiveCommand):
@@ -22,9 +20,7 @@ class Command(ArchiveCommand):
     def run(self, args: argparse.Namespace) -> int:
         archive_dir = existing_archive_dir(args.archive_dir)
         output = check_output(args.output, args.overwrite)
-        files = article_files(archive_dir)
-        if not files:
-            log.warning("no article files in %s", archive_dir / "articles")
+        files = existing_article_files(archive_dir)
         with atomic_output(output) as stream:
             write_latest_articles(files, stream)
         return EXIT_OK

@@ -6,14 +6,15 @@ import argparse
 import logging
 import os
 import re
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from datetime import date
 from pathlib import Path
 
-from archive.latest import ARTICLES_DIR_NAME, article_files
+from archive.atomic import atomic_files
+from archive.latest import ARTICLES_DIR_NAME
 
 from . import EXIT_OK, ArchiveCommand, UsageError, add_archive_dir, add_output, atomic_output, check_output, \
-    existing_archive_dir
+    existing_archive_dir, existing_article_files
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +71,10 @@ class Command(ArchiveCommand):
         selection = Selection(args.language, args.since, args.until)
         if args.output != "-":
             _check_outside_articles(Path(args.output), archive_dir)
-        files = article_files(archive_dir)
-        if not files:
-            log.warning("no article files in %s", archive_dir / ARTICLES_DIR_NAME)
         if args.split:
             output_format = args.format or "parquet"
             directory = _split_directory(args.output, args.overwrite, output_format)
-            rows, names, languages = self._export_split(files, args, selection, directory, output_format)
-            card_dir = directory
+            card_dir, path = directory, None
         else:
             output_format = _format(args.output, args.format)
             path = check_output(args.output, args.overwrite)
@@ -88,29 +85,41 @@ class Command(ArchiveCommand):
                 raise UsageError(f"-o {path}: the dataset card is written there; name the data otherwise")
             if card_dir is not None:
                 _check_card(card_dir)
-            rows, languages = self._export_file(files, args, selection, path, output_format)
-            names = [path.name] if path is not None else []
-        if rows == 0:
-            log.warning("no article matched; the export is empty")
-        if card_dir is not None and output_format in CARD_FORMATS:
-            card = dataset_card(names, rows=rows, languages=languages, all_versions=args.all_versions,
-                                selection=selection)
-            with atomic_output(card_dir / CARD_NAME) as stream:
-                stream.write(card.encode("utf-8"))
+        files = existing_article_files(archive_dir)
+        # The data and its card are renamed into place together, once all are whole: a failure (disk full in
+        # the last language, in the card) leaves the previous export as it was.
+        with atomic_files(suffix=".open") as outputs:
+            if args.split:
+                rows, names, languages = self._export_split(files, args, selection, directory, output_format, outputs)
+            else:
+                stream = outputs.open(path) if path is not None else None
+                rows, languages = self._export_file(files, args, selection, stream, output_format)
+                names = [path.name] if path is not None else []
+            if rows == 0:
+                log.warning("no article matched; the export is empty")
+            if card_dir is not None and output_format in CARD_FORMATS and names:
+                card = dataset_card(names, rows=rows, languages=languages, all_versions=args.all_versions,
+                                    selection=selection)
+                outputs.open(card_dir / CARD_NAME).write(card.encode("utf-8"))
+        if args.split:
+            _remove_stale_split_files(directory, output_format, kept=names)
         return EXIT_OK
 
-    def _export_file(self, files, args, selection, path, output_format) -> tuple[int, list[str]]:
+    def _export_file(self, files, args, selection, stream, output_format) -> tuple[int, list[str]]:
+        """Write the export to ``stream`` (None: standard output); returns its rows and languages."""
         from archive.export import WRITERS, export_tables, languages_of
 
         rows, languages = 0, set()
-        with atomic_output(path) as stream, WRITERS[output_format](stream) as writer:
+        with (nullcontext(stream) if stream is not None else atomic_output(None)) as output, \
+                WRITERS[output_format](output) as writer:
             for table in export_tables(files, all_versions=args.all_versions, selection=selection):
                 rows += table.num_rows  # counted first: a reader that stops early (| head) ends the writing
                 languages.update(languages_of(table))
                 writer.write(table)
         return rows, sorted(languages)
 
-    def _export_split(self, files, args, selection, directory, output_format) -> tuple[int, list[str], list[str]]:
+    def _export_split(self, files, args, selection, directory, output_format, outputs
+                      ) -> tuple[int, list[str], list[str]]:
         from archive.export import (GROUP_BYTES, UNKNOWN_LANGUAGE, WRITERS, export_tables, odd_languages,
                                     split_by_language)
 
@@ -118,13 +127,13 @@ class Command(ArchiveCommand):
         # Each table is copied again, one part per language: half-size tables keep the peak RSS of the split
         # of 200,000 lines at 183 MB (204 MB with full ones, against 163 MB for one file).
         tables = export_tables(files, all_versions=args.all_versions, selection=selection, group_bytes=GROUP_BYTES // 2)
-        with ExitStack() as outputs:  # on leaving, each writer closes before its file is renamed (or removed)
+        with ExitStack() as closing:  # each writer is closed (a Parquet footer written) before the files are kept
             for table in tables:
                 odd |= odd_languages(table)
                 for language, part in split_by_language(table):
                     if language not in writers:
-                        stream = outputs.enter_context(atomic_output(directory / f"{language}.{output_format}"))
-                        writers[language] = outputs.enter_context(WRITERS[output_format](stream))
+                        stream = outputs.open(directory / f"{language}.{output_format}")
+                        writers[language] = closing.enter_context(WRITERS[output_format](stream))
                     writers[language].write(part)
                     rows += part.num_rows
         if odd:
@@ -132,6 +141,20 @@ class Command(ArchiveCommand):
             log.warning("articles whose language is no language code (%s) are in %s.%s", shown, UNKNOWN_LANGUAGE,
                         output_format)
         return rows, [f"{language}.{output_format}" for language in sorted(writers)], sorted(writers)
+
+
+def _remove_stale_split_files(directory: Path, output_format: str, kept: list[str]) -> None:
+    """After a --split export (with --overwrite, when there were any): the files a previous split wrote for
+    languages this one has none of would be read with the new ones (``*.parquet``); a card that lists no
+    file goes too. Only files named as a split names them are removed."""
+    from archive.export import LANGUAGE_CODE
+
+    for path in directory.glob(f"*.{output_format}"):
+        if path.name not in kept and re.match(LANGUAGE_CODE, path.name[:-len(output_format) - 1]) and path.is_file():
+            path.unlink()
+            log.info("removed %s: no article of this language in this export", path)
+    if not kept and output_format in CARD_FORMATS:
+        (directory / CARD_NAME).unlink(missing_ok=True)  # _split_directory checked it is a card
 
 
 def _check_outside_articles(output: Path, archive_dir: Path) -> None:
