@@ -18,6 +18,7 @@ Pure: no Scrapy, no ``crawler`` imports.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 from collections import deque
@@ -88,12 +89,14 @@ def read_lines(path: Path, start: int, stop: int, *, warn_partial: bool = True) 
 
     Read into a buffer of their own (``data`` may be kept and handed to other threads). A partial last
     line (no newline at the end of the file: a crash leftover, or a line being written) is left out,
-    and logged when ``warn_partial``."""
+    and logged when ``warn_partial``; a last line that ends as a JSON object does (a file written by
+    another tool) is kept, given its newline. A UTF-8 byte order mark before the first line is not
+    part of it."""
     head = max(start - 1, 0)  # the byte before start says whether a line starts at start
     with open(path, "rb", buffering=0) as stream:
         chunk = _read_at(stream.fileno(), stop - head + _SLACK, head)
         ended = len(chunk) < stop - head + _SLACK
-        first = 0
+        first = len(codecs.BOM_UTF8) if not start and chunk.startswith(codecs.BOM_UTF8) else 0
         if start:
             first = chunk.find(b"\n", 0, stop - head) + 1
             if not 0 < first < stop - head:  # no line starts in [start, stop)
@@ -107,9 +110,12 @@ def read_lines(path: Path, start: int, stop: int, *, warn_partial: bool = True) 
             searched = len(chunk)
             chunk += more
             end = chunk.find(b"\n", searched) + 1
-    if not end:  # the end of the file, in a line: it is partial
+    if not end:  # the end of the file, in a line without a newline
         end = max(chunk.rfind(b"\n", first) + 1, first)
-        if chunk[end:].strip() and warn_partial:
+        if chunk[end:].rstrip().endswith(b"}"):  # whole (it may not parse; then it is named as such)
+            chunk += b"\n"
+            end = len(chunk)
+        elif chunk[end:].strip() and warn_partial:
             log.warning("%s: skipping a partial last line of %d bytes (a crash leftover)", path, len(chunk) - end)
     return Lines(head + first, memoryview(chunk)[first:end], line_ends(chunk, first, end))
 

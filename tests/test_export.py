@@ -8,6 +8,7 @@ version-2 line) and one new Arabic article.
 
 from __future__ import annotations
 
+import codecs
 import gc
 import io
 import json
@@ -709,6 +710,27 @@ def test_an_article_whose_latest_line_cannot_be_read_is_exported_at_its_newest_l
                  "left out 1 article(s): none of their lines could be read"):
         assert caplog.text.count(said) == 1, said
     assert caplog.text.count("skipping") == 4  # each bad line once, though some files are read again
+
+
+@pytest.mark.parametrize("block_bytes", [1, 5, 100, 1 << 20])
+def test_a_byte_order_mark_and_a_last_line_without_its_newline_lose_no_article(tmp_path, lines, caplog, block_bytes):
+    """Files written by other tools (an editor's UTF-8 BOM, no newline after the last line) are read whole;
+    a last line cut short (a crash) is still left out and named."""
+    records = [dict(line, id=f"{number:020x}", version=1, previous_sha1="") for number, line in enumerate(lines[:4], 1)]
+    encoded = [encode_line(record) for record in records]
+    articles = tmp_path / "archive" / "articles"
+    articles.mkdir(parents=True)
+    (articles / "rusislam-1.jsonl").write_bytes(codecs.BOM_UTF8 + encoded[0] + encoded[1].rstrip(b"\n") + b"\r")
+    (articles / "rusislam-2.jsonl").write_bytes(encoded[2] + encoded[3][:-9])
+    files = article_files(tmp_path / "archive")
+    for all_versions in (False, True):
+        table = pa.concat_tables(export_tables(files, all_versions=all_versions, block_bytes=block_bytes))
+        assert table["id"].to_pylist() == [record["id"] for record in records[:3]]
+        assert table["body"].to_pylist() == [record["body"] for record in records[:3]]
+    assert [raw for _path, _number, raw in iter_latest_lines(files)] == [encoded[0], encoded[1].rstrip(b"\n") + b"\r\n",
+                                                                       encoded[2]]
+    assert caplog.text.count("rusislam-2.jsonl: skipping a partial last line") == 3  # each first pass
+    assert "rusislam-1.jsonl" not in caplog.text
 
 
 @pytest.mark.parametrize("all_versions", [False, True])
