@@ -57,9 +57,10 @@ UNKNOWN_LANGUAGE = "und"  # BCP 47 "undetermined": the file of a --split for art
 # cost (a zstd context per column page): the latest export of 200,000 lines took 6.2 CPU s with 4 MB
 # groups and 5.8 with 8 MB (16 MB: 5.7 s, for 15 MB more peak RSS).
 GROUP_BYTES = 8 * 1024 * 1024
-# ... and of at most this many blocks' tables: a narrow filter's small pieces, kept until their group is
-# written, scatter the allocator's memory (a filtered export's peak RSS: 191-198 MB without this bound,
-# 170-177 MB with 8).
+# Small tables waiting for their group (small files, narrow filters) are joined into one contiguous table
+# whenever this many have gathered: kept apart, their pieces scatter the allocator's memory (a filtered
+# export's peak RSS: 191-198 MB, 170-177 MB when joined every 8), and a row group per this many tables
+# made an archive of daily runs' small files a Parquet file of thousands of tiny row groups.
 GROUP_TABLES = 8
 
 _STRINGS = pa.list_(pa.string())
@@ -249,18 +250,19 @@ def _selected(selection: Selection, table: pa.Table) -> pa.Table:
 
 
 def _grouped(tables: Iterable[pa.Table], group_bytes: int) -> Iterator[pa.Table]:
-    """Consecutive tables joined until they hold ``group_bytes`` (or are ``GROUP_TABLES``): four blocks'
-    tables when blocks are full, more when files are small or filters keep little (Parquet readers want
-    few row groups)."""
+    """Consecutive tables joined until they hold ``group_bytes``: four blocks' tables when blocks are
+    full, many more when files are small or filters keep little (Parquet readers want few row groups)."""
     pending: list[pa.Table] = []
     size = 0
     for table in tables:
         if table.num_rows:
             pending.append(table)
             size += table.nbytes
-        if size >= group_bytes or len(pending) >= GROUP_TABLES:
+        if size >= group_bytes:
             yield pa.concat_tables(pending)
             pending, size = [], 0
+        elif len(pending) >= GROUP_TABLES:
+            pending = [pa.concat_tables(pending).combine_chunks()]
     yield pa.concat_tables(pending) if pending else EXPORT_SCHEMA.empty_table()
 
 
