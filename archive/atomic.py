@@ -31,6 +31,9 @@ class AtomicFiles:
         return stream
 
     def _commit(self) -> None:
+        for _temporary, path, _stream in self._opened:  # what would stop a rename, before any is done
+            if path.is_dir():
+                raise IsADirectoryError(f"{path} is a directory; cannot write the file there")
         for _temporary, _path, stream in self._opened:
             stream.flush()
             os.fsync(stream.fileno())

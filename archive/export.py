@@ -196,22 +196,23 @@ def export_tables(files: list[Path], *, all_versions: bool = False, selection: S
     """
     if all_versions:
         jobs = ((block, None, True) for block in block_ranges(files, block_bytes))
-        tables = (table for table, _unread in _numbered(ordered_map(_typed_block, jobs)))
+        tables = (_selected(selection, table) for table, _unread in _numbered(ordered_map(_typed_block, jobs)))
     else:
-        tables = _latest_tables(files, block_bytes)
-    return _grouped((_selected(selection, table) for table in tables), group_bytes)
+        tables = _latest_tables(files, block_bytes, selection)
+    return _grouped(tables, group_bytes)
 
 
-def _latest_tables(files: list[Path], block_bytes: int) -> Iterator[pa.Table]:
+def _latest_tables(files: list[Path], block_bytes: int, selection: Selection) -> Iterator[pa.Table]:
     """The latest line of each article, typed, in archive order; then, for an article whose latest line
     cannot be typed (a damaged byte in its body, a field of the wrong type: the choice reads only the
-    line's id and version), its newest line that can, after the others. So no article with a usable
-    line is lost; the first choice's pass is read again only when this happens."""
+    line's id and version), its newest line that can, after the others; ``selection`` applies to the
+    line exported. So no article with a usable line is lost; the first choice's pass is read again
+    only when this happens, once for each unusable line of an article in a row."""
     wanted = latest_line_offsets(files, block_bytes)
     release_freed_memory()
     failed: list[list[int]] = [[] for _ in files]  # offsets of chosen lines that could not be typed
-    older = left_out = 0
-    chosen_again = None  # how many lines the last choice among the rest chose
+    older = left_out = 0  # articles exported at an older line (of those selected); left out for want of one
+    first_choice = True
     while True:
         blocks = block_ranges(files, block_bytes, skip=lambda file_index, wanted=wanted: not len(wanted[file_index]))
         jobs = ((block, wanted[block.file_index], False) for block in blocks)  # the choice warned
@@ -220,17 +221,17 @@ def _latest_tables(files: list[Path], block_bytes: int) -> Iterator[pa.Table]:
             for file_index, offset, article_id in unread_lines:
                 failed[file_index].append(offset)
                 unread.add(article_id)
+            table = _selected(selection, table)
+            older += 0 if first_choice else table.num_rows
             yield table
-        if chosen_again is not None:
-            older += chosen_again - len(unread)
         if not unread:
             break
         wanted = next_best_line_offsets(files, unread, [np.array(sorted(offsets), np.int64) for offsets in failed],
                                         block_bytes)
-        chosen_again = sum(map(len, wanted))
-        left_out += len(unread) - chosen_again
+        left_out += len(unread) - sum(map(len, wanted))
+        first_choice = False
     if older:
-        log.warning("exported an older version of %d article(s): their latest line could not be read", older)
+        log.warning("exported %d article(s) at an earlier line: their latest line could not be read", older)
     if left_out:
         log.warning("left out %d article(s): none of their lines could be read", left_out)
 
@@ -615,6 +616,7 @@ WRITERS = {"parquet": ParquetTableWriter, "csv": CsvTableWriter, "jsonl": JsonLi
 # --- dataset card ---------------------------------------------------------------------------------
 
 CARD_MARKER = "<!-- rusislam-archive export: dataset card -->"
+SPLIT_MARKER = "<!-- rusislam-archive export --split language: one file per language -->"
 
 
 def is_dataset_card(path: Path) -> bool:
@@ -642,8 +644,20 @@ def _hf_dtype(kind: pa.DataType) -> str:
     return {pa.string(): "string", pa.int32(): "int32", pa.int64(): "int64", pa.date32(): "date32"}[kind]
 
 
+def split_card_files(path: Path) -> list[str]:
+    """The data files a card of a ``--split`` export lists (none when ``path`` is no such card): the files
+    a later split into the same directory may replace or remove."""
+    if not is_dataset_card(path):
+        return []
+    text = path.read_text("utf-8", errors="replace")
+    if SPLIT_MARKER not in text:
+        return []
+    listed = text.split("    path:\n", 1)[-1].split("dataset_info:", 1)[0]
+    return [json.loads(line[len("    - "):]) for line in listed.splitlines() if line.startswith('    - "')]
+
+
 def dataset_card(data_files: list[str], *, rows: int, languages: list[str], all_versions: bool,
-                 selection: Selection) -> str:
+                 selection: Selection, split: bool = False) -> str:
     """README.md for the Hugging Face ``datasets`` library: YAML front matter (``configs`` naming the
     data files, ``dataset_info`` with the features of :data:`EXPORT_SCHEMA`) and the fields described."""
     chosen = ["every version of each article" if all_versions else "the latest version of each article"]
@@ -657,7 +671,7 @@ def dataset_card(data_files: list[str], *, rows: int, languages: list[str], all_
              "dataset_info:", "  features:"]
     for name, kind, _ in EXPORT_FIELDS:
         lines += _feature_yaml(name, kind, "  ")
-    lines += ["---", CARD_MARKER, "",
+    lines += ["---", CARD_MARKER, *([SPLIT_MARKER] if split else []), "",
               "# News articles (rusislam-archive export)", "",
               f"{rows} articles: {'; '.join(chosen)}. Written by `rusislam-archive export`; "
               "one row per article record, with these fields:", "",

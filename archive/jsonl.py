@@ -10,6 +10,7 @@ per file: cutting back after a failed write assumes no other process appends mea
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import os
@@ -162,6 +163,8 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[Any]:
     with open(path, "rb") as stream:
         pending: tuple[int, bytes] | None = None
         for number, raw in enumerate(stream, 1):
+            if number == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)  # an editor's byte order mark is not part of the line
             if not raw.strip():
                 continue
             if pending is not None:

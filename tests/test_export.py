@@ -304,7 +304,7 @@ def test_all_versions_keeps_every_line(archive, tmp_path, lines):
     assert [(row["id"], row["version"]) for row in exported] == [(line["id"], line["version"]) for line in lines]
 
 
-def test_split_by_language_writes_a_file_per_language_and_a_card(archive, tmp_path, latest, hf_datasets):
+def test_split_by_language_writes_a_file_per_language_and_a_card(archive, tmp_path, latest, hf_datasets, caplog):
     directory = tmp_path / "corpus"
     assert export(archive, directory, "--split", "language") == 0
     counts = Counter(line["language"] or "und" for line in latest)
@@ -313,14 +313,18 @@ def test_split_by_language_writes_a_file_per_language_and_a_card(archive, tmp_pa
     loaded = hf_datasets.load_dataset(str(directory), split="train")
     assert Counter(loaded["language"]) == counts
     assert export(archive, directory, "--split", "language") == 2  # the files exist: --overwrite needed
-    (directory / "notes.parquet").write_bytes(b"not a language's file")
+    for other in ("notes.parquet", "all.parquet"):  # not the split's files, though "all" could be a language code
+        (directory / other).write_bytes(b"another export")
     assert export(archive, directory, "--split", "language", "--overwrite", "--language", "en") == 0
     card = (directory / "README.md").read_text("utf-8")
     assert '"en.parquet"' in card and '"ru.parquet"' not in card
-    # the other languages' files of the first export are gone: `*.parquet` readers would take them as this one's
-    assert sorted(path.name for path in directory.iterdir()) == ["README.md", "en.parquet", "notes.parquet"]
+    # the other languages' files of the first export (its card lists them) are gone: `*.parquet` readers would
+    # take them as this one's; files it did not write are left, those named like a language's named
+    assert sorted(path.name for path in directory.iterdir()) == ["README.md", "all.parquet", "en.parquet", "notes.parquet"]
+    assert (directory / "all.parquet").read_bytes() == b"another export"
+    assert f"{directory / 'all.parquet'} is not part of this export" in caplog.text
     assert export(archive, directory, "--split", "language", "--overwrite", "--language", "fa") == 0
-    assert sorted(path.name for path in directory.iterdir()) == ["notes.parquet"]  # no file, and no card listing none
+    assert sorted(path.name for path in directory.iterdir()) == ["all.parquet", "notes.parquet"]  # no card listing none
 
 
 def test_a_split_that_fails_before_its_card_leaves_the_previous_export_as_it_was(archive, tmp_path, monkeypatch,
@@ -339,6 +343,14 @@ def test_a_split_that_fails_before_its_card_leaves_the_previous_export_as_it_was
     assert export(archive, directory, "--split", "language", "--overwrite") == 1
     assert capsys.readouterr().err.splitlines() == ["rusislam-archive export: [Errno 28] No space left on device"]
     assert {path.name: path.read_bytes() for path in directory.iterdir()} == before
+    # a language file that cannot be renamed into place: found before any file is
+    monkeypatch.undo()
+    (directory / "ar.parquet").mkdir()
+    assert export(archive, directory, "--split", "language", "--overwrite") == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"rusislam-archive export: {directory / 'ar.parquet'} is a directory; cannot write the file there"]
+    assert {path.name: path.read_bytes() for path in directory.iterdir() if path.is_file()} == before
+    assert sorted(path.name for path in directory.iterdir()) == sorted([*before, "ar.parquet"])
 
 
 def test_split_files_are_named_by_language_codes_only(tmp_path, lines, caplog):
@@ -484,6 +496,8 @@ def test_an_archive_without_article_files_is_an_error_that_leaves_the_output_alo
             f"rusislam-archive export: no article files in {archive_dir / 'articles'}: nothing to read "
             f"(is {archive_dir} an archive directory?)"]
     assert (tmp_path / "corpus.parquet").read_bytes() == b"a good export"
+    assert run_export(tmp_path, "-o", str(tmp_path / "corpus"), "--split", "language").returncode == 1
+    assert not (tmp_path / "corpus").exists()  # nothing created
 
 
 @pytest.mark.parametrize("options, message", [
@@ -527,8 +541,9 @@ def test_tables_become_row_groups_while_reading(archive, tmp_path, lines):
     assert groups == [1] * len(lines)
     # Large groups: small tables join (an archive of many small files is not a file of tiny row groups);
     # every GROUP_TABLES of them become one table while they wait.
-    one_line = pa.concat_tables(export_tables(article_files(archive), all_versions=True)).slice(0, 1).nbytes
-    for group_bytes, rows in [(1 << 20, len(lines)), (3 * GROUP_TABLES * one_line, 3 * GROUP_TABLES)]:
+    whole = pa.concat_tables(export_tables(article_files(archive), all_versions=True))
+    one_line = whole.nbytes // whole.num_rows
+    for group_bytes in (1 << 20, 3 * GROUP_TABLES * one_line):
         with open(path, "wb") as stream:
             writer = ParquetTableWriter(stream)
             for table in export_tables(article_files(archive), all_versions=True, block_bytes=200,
@@ -539,7 +554,7 @@ def test_tables_become_row_groups_while_reading(archive, tmp_path, lines):
         metadata = pq.read_metadata(path)
         groups = [metadata.row_group(index).num_rows for index in range(metadata.num_row_groups)]
         assert sum(groups) == len(lines) and len(groups) < len(lines) / GROUP_TABLES
-        assert abs(groups[0] - rows) <= 3, group_bytes
+        assert groups[0] == len(lines) if group_bytes == 1 << 20 else GROUP_TABLES < groups[0] < len(lines)
 
 
 def test_a_line_that_does_not_fit_is_skipped_and_logged(tmp_path, lines, caplog):
@@ -694,7 +709,7 @@ def test_an_article_whose_latest_line_cannot_be_read_is_exported_at_its_newest_l
         return encoded.replace(b'"body":"', b'"body":"\xff', 1)  # no UTF-8
 
     runs = [
-        [line(first, 1), line(second, 1), line(fine, 1), line(second, 2, body="v2 good")],
+        [line(first, 1, language="ru"), line(second, 1), line(fine, 1), line(second, 2, body="v2 good", language="en")],
         [line(first, 2).replace(b'"http_status":200', b'"http_status":200.0'), damaged(line(only_bad, 1)),
          damaged(line(second, 3))],
         [line(second, 4, published="2024-02-30"), line(fine, 2, body="fine v2")],
@@ -711,10 +726,17 @@ def test_an_article_whose_latest_line_cannot_be_read_is_exported_at_its_newest_l
     assert table["id"].to_pylist()[:1] == [fine]  # in archive order; the articles chosen again after
     for said in ("rusislam-2.jsonl:1: skipping a line that does not fit", "rusislam-2.jsonl:2: skipping a line",
                  "rusislam-2.jsonl:3: skipping a line", "rusislam-3.jsonl:1: skipping a line that does not fit",
-                 "exported an older version of 2 article(s): their latest line could not be read",
+                 "exported 2 article(s) at an earlier line: their latest line could not be read",
                  "left out 1 article(s): none of their lines could be read"):
         assert caplog.text.count(said) == 1, said
     assert caplog.text.count("skipping") == 4  # each bad line once, though some files are read again
+    caplog.clear()  # a selection applies to the line exported, and the count to the rows it keeps
+    kept = Selection(frozenset({"ru"}))
+    selected = pa.concat_tables(export_tables(article_files(tmp_path / "archive"), selection=kept,
+                                              block_bytes=block_bytes))
+    assert first in selected["id"].to_pylist()
+    assert second not in selected["id"].to_pylist()
+    assert "exported 1 article(s) at an earlier line" in caplog.text
 
 
 @pytest.mark.parametrize("block_bytes", [1, 5, 100, 1 << 20])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import os
@@ -137,6 +138,12 @@ def test_read_skips_unparsable_last_line_and_logs_it(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="archive.jsonl"):
         assert list(read_jsonl(path)) == [{"n": 1}, {"n": 2}]
     assert "a.jsonl:4" in caplog.text
+
+
+def test_read_skips_a_byte_order_mark_before_the_first_line(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(codecs.BOM_UTF8 + b'{"n":1}\n{"n":2}\n')
+    assert list(read_jsonl(path)) == [{"n": 1}, {"n": 2}]
 
 
 def test_read_raises_on_unparsable_line_in_the_middle(tmp_path):

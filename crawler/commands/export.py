@@ -62,7 +62,7 @@ class Command(ArchiveCommand):
         # numpy, which pyarrow imports, starts OpenBLAS threads that spin for a while (0.1 CPU s on the cores the
         # export's threads need); the export does no linear algebra
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        from archive.export import Selection, dataset_card, use_system_allocator
+        from archive.export import Selection, dataset_card, split_card_files, use_system_allocator
 
         use_system_allocator()
         archive_dir = existing_archive_dir(args.archive_dir)
@@ -86,6 +86,10 @@ class Command(ArchiveCommand):
             if card_dir is not None:
                 _check_card(card_dir)
         files = existing_article_files(archive_dir)
+        listed = []  # the files of the previous split into the directory, which this one replaces
+        if args.split:
+            directory.mkdir(exist_ok=True)
+            listed = split_card_files(directory / CARD_NAME)
         # The data and its card are renamed into place together, once all are whole: a failure (disk full in
         # the last language, in the card) leaves the previous export as it was.
         with atomic_files(suffix=".open") as outputs:
@@ -99,10 +103,10 @@ class Command(ArchiveCommand):
                 log.warning("no article matched; the export is empty")
             if card_dir is not None and output_format in CARD_FORMATS and names:
                 card = dataset_card(names, rows=rows, languages=languages, all_versions=args.all_versions,
-                                    selection=selection)
+                                    selection=selection, split=bool(args.split))
                 outputs.open(card_dir / CARD_NAME).write(card.encode("utf-8"))
         if args.split:
-            _remove_stale_split_files(directory, output_format, kept=names)
+            _remove_stale_split_files(directory, output_format, kept=names, listed=listed)
         return EXIT_OK
 
     def _export_file(self, files, args, selection, stream, output_format) -> tuple[int, list[str]]:
@@ -143,18 +147,23 @@ class Command(ArchiveCommand):
         return rows, [f"{language}.{output_format}" for language in sorted(writers)], sorted(writers)
 
 
-def _remove_stale_split_files(directory: Path, output_format: str, kept: list[str]) -> None:
-    """After a --split export (with --overwrite, when there were any): the files a previous split wrote for
-    languages this one has none of would be read with the new ones (``*.parquet``); a card that lists no
-    file goes too. Only files named as a split names them are removed."""
+def _remove_stale_split_files(directory: Path, output_format: str, kept: list[str], listed: list[str]) -> None:
+    """After a --split export: the files of languages the previous split wrote (``listed`` by its card) and
+    this one has none of are removed, else ``*.parquet`` readers would take them as this export's (and the
+    card, when this one wrote none). Other files named like a language's are left as they are, and named (a
+    CSV split has no card)."""
     from archive.export import LANGUAGE_CODE
 
-    for path in directory.glob(f"*.{output_format}"):
-        if path.name not in kept and re.match(LANGUAGE_CODE, path.name[:-len(output_format) - 1]) and path.is_file():
+    if listed and not kept:  # nothing exported: no card listing the old files
+        (directory / CARD_NAME).unlink(missing_ok=True)
+    for path in sorted(directory.glob(f"*.{output_format}")):
+        if path.name in kept or not re.match(LANGUAGE_CODE, path.name[:-len(output_format) - 1]):
+            continue
+        if path.name in listed and path.is_file():
             path.unlink()
             log.info("removed %s: no article of this language in this export", path)
-    if not kept and output_format in CARD_FORMATS:
-        (directory / CARD_NAME).unlink(missing_ok=True)  # _split_directory checked it is a card
+        else:
+            log.warning("%s is not part of this export (no article of this language); left as it was", path)
 
 
 def _check_outside_articles(output: Path, archive_dir: Path) -> None:
@@ -200,7 +209,7 @@ def _format(output: str, given: str | None) -> str:
 
 
 def _split_directory(output: str, overwrite: bool, output_format: str) -> Path:
-    """The directory of a --split export: created if missing; files of the format in it need --overwrite."""
+    """The directory of a --split export (created later, if missing); files of the format in it need --overwrite."""
     if output == "-":
         raise UsageError("--split writes files into a directory; -o - is not one")
     directory = Path(output)
@@ -213,7 +222,6 @@ def _split_directory(output: str, overwrite: bool, output_format: str) -> Path:
         raise UsageError(f"{existing[0]} exists; pass --overwrite to replace the files of {directory}")
     if output_format in CARD_FORMATS:
         _check_card(directory)
-    directory.mkdir(exist_ok=True)
     return directory
 
 
