@@ -46,7 +46,8 @@ import pyarrow.parquet as pq
 
 from .blocks import (BLOCK_BYTES, BlockRange, LineNumbers, Lines, Note, block_ranges, int64_array, int64_numpy,
                      lines_array, ordered_map, read_lines)
-from .identities import UnusableLine, latest_line_offsets, line_identity, next_best_line_offsets
+from .identities import (UnusableLine, article_lines, best_line_offsets, latest_line_offsets, line_identity,
+                         line_key, line_keys, offsets_by_file)
 
 log = logging.getLogger(__name__)
 
@@ -203,37 +204,58 @@ def export_tables(files: list[Path], *, all_versions: bool = False, selection: S
 
 
 def _latest_tables(files: list[Path], block_bytes: int, selection: Selection) -> Iterator[pa.Table]:
-    """The latest line of each article, typed, in archive order; then, for an article whose latest line
-    cannot be typed (a damaged byte in its body, a field of the wrong type: the choice reads only the
-    line's id and version), its newest line that can, after the others; ``selection`` applies to the
-    line exported. So no article with a usable line is lost; the first choice's pass is read again
-    only when this happens, once for each unusable line of an article in a row."""
+    """The latest line of each article, typed, in archive order, then :func:`_earlier_lines` for the
+    articles whose latest line cannot be typed (the choice reads only a line's id and version);
+    ``selection`` applies to the line exported."""
     wanted = latest_line_offsets(files, block_bytes)
     release_freed_memory()
-    failed: list[list[int]] = [[] for _ in files]  # offsets of chosen lines that could not be typed
-    older = left_out = 0  # articles exported at an older line (of those selected); left out for want of one
-    first_choice = True
-    while True:
-        blocks = block_ranges(files, block_bytes, skip=lambda file_index, wanted=wanted: not len(wanted[file_index]))
-        jobs = ((block, wanted[block.file_index], False) for block in blocks)  # the choice warned
-        unread: set[str] = set()
-        for table, unread_lines in _numbered(ordered_map(_typed_block, jobs)):
-            for file_index, offset, article_id in unread_lines:
-                failed[file_index].append(offset)
-                unread.add(article_id)
-            table = _selected(selection, table)
-            older += 0 if first_choice else table.num_rows
-            yield table
-        if not unread:
-            break
-        wanted = next_best_line_offsets(files, unread, [np.array(sorted(offsets), np.int64) for offsets in failed],
-                                        block_bytes)
-        left_out += len(unread) - sum(map(len, wanted))
-        first_choice = False
-    if older:
-        log.warning("exported %d article(s) at an earlier line: their latest line could not be read", older)
+    unread: list[UnreadLine] = []
+    for table in _wanted_tables(files, wanted, block_bytes, unread):
+        yield _selected(selection, table)
+    if unread:
+        yield from _earlier_lines(files, unread, block_bytes, selection)
+
+
+def _earlier_lines(files: list[Path], unread: list[UnreadLine], block_bytes: int, selection: Selection
+                   ) -> Iterator[pa.Table]:
+    """For the articles whose latest line could not be typed (a damaged byte in its body, a field of the
+    wrong type), their newest line that can, so that no article with a usable line is lost: their other
+    lines are found (one more pass over the lines' ends), typed to see which can be, and the best of
+    those exported, however many of an article's lines are bad. Only then is the archive read again."""
+    ids = {article_id for _file_index, _offset, article_id in unread}
+    others = article_lines(files, ids, block_bytes)
+    others = others.filter(_not_among(others, unread))
+    failed: list[UnreadLine] = []
+    for _table in _wanted_tables(files, offsets_by_file(others, len(files)), block_bytes, failed):
+        pass  # typed only to learn which lines can be
+    wanted = best_line_offsets(others.filter(_not_among(others, failed)), len(files))
+    exported = 0
+    for table in _wanted_tables(files, wanted, block_bytes, failed):
+        table = _selected(selection, table)
+        exported += table.num_rows
+        yield table
+    if exported:
+        log.warning("exported %d article(s) at an earlier line: their latest line could not be read", exported)
+    left_out = len(ids) - sum(map(len, wanted))
     if left_out:
         log.warning("left out %d article(s): none of their lines could be read", left_out)
+
+
+def _wanted_tables(files: list[Path], wanted: list[np.ndarray], block_bytes: int, unread: list[UnreadLine]
+                   ) -> Iterator[pa.Table]:
+    """The lines at the ``wanted`` offsets (per file) typed, in archive order; those that cannot be are
+    named in a warning and added to ``unread``."""
+    blocks = block_ranges(files, block_bytes, skip=lambda file_index: not len(wanted[file_index]))
+    jobs = ((block, wanted[block.file_index], False) for block in blocks)  # the choice warned of partial lines
+    for table, unread_lines in _numbered(ordered_map(_typed_block, jobs)):
+        unread += unread_lines
+        yield table
+
+
+def _not_among(identities: pa.Table, lines: list[UnreadLine]) -> pa.Array:
+    """Which rows of ``identities`` are none of ``lines``."""
+    keys = np.array([line_key(file_index, offset) for file_index, offset, _id in lines], np.int64)
+    return pa.array(~np.isin(line_keys(identities), keys))
 
 
 def _numbered(results: Iterable[tuple[BlockRange, int, pa.Table, list[Note], list[UnreadLine]]]

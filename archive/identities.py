@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -34,34 +33,45 @@ def latest_line_offsets(files: list[Path], block_bytes: int = BLOCK_BYTES) -> li
 
     Lines that cannot be used (not JSON, no id, a bad version, a partial last line) are logged here
     and are never among them."""
-    return _best_line_offsets(files, block_bytes, _Among())
-
-
-def next_best_line_offsets(files: list[Path], ids: set[str], failed: list[np.ndarray],
-                           block_bytes: int = BLOCK_BYTES) -> list[np.ndarray]:
-    """As :func:`latest_line_offsets`, for the articles ``ids`` only and without the lines at the
-    ``failed`` offsets (one sorted int64 array per file): the best line of an article that is left
-    when the lines chosen before turned out unreadable further on (a damaged byte in the body, a
-    field of the wrong type). Nothing is logged: the first choice did, for the same lines."""
-    return _best_line_offsets(files, block_bytes, _Among(pa.array(sorted(id_.encode() for id_ in ids),
-                                                                  pa.large_binary()), failed))
-
-
-class _Among(NamedTuple):
-    """Which lines a choice is among: those of the articles ``ids`` (None: every article) but those at
-    ``failed`` offsets (per file); only the first choice, among every line, logs what is wrong."""
-
-    ids: pa.Array | None = None
-    failed: list[np.ndarray] | None = None
-
-
-def _best_line_offsets(files: list[Path], block_bytes: int, among: _Among) -> list[np.ndarray]:
     best, numbers = _BestLines(), LineNumbers()
-    jobs = ((block, among) for block in block_ranges(files, block_bytes))
+    jobs = ((block, None) for block in block_ranges(files, block_bytes))
     for block, count, identities, notes in ordered_map(_block_identities, jobs):
-        numbers.count(block, count, notes if among.ids is None else ())
+        numbers.count(block, count, notes)
         best.add(identities)
     return best.offsets(len(files))
+
+
+def article_lines(files: list[Path], ids: set[str], block_bytes: int = BLOCK_BYTES) -> pa.Table:
+    """``(id, version, file, offset)`` of every usable line of the articles ``ids``, in archive order:
+    where to look again for an article whose chosen line turned out unreadable further on (a damaged
+    byte in the body, a field of the wrong type). Nothing is logged: the first choice did."""
+    wanted = pa.array(sorted(article_id.encode() for article_id in ids), pa.large_binary())
+    jobs = ((block, wanted) for block in block_ranges(files, block_bytes))
+    tables = [identities for _block, _count, identities, _notes in ordered_map(_block_identities, jobs)]
+    return pa.concat_tables(tables) if tables else _IDENTITIES.empty_table()
+
+
+def best_line_offsets(identities: pa.Table, file_count: int) -> list[np.ndarray]:
+    """As :func:`latest_line_offsets`, among the lines of ``identities`` (in archive order)."""
+    return offsets_by_file(_best_of(identities), file_count)
+
+
+def line_key(file_index, offset):
+    """One integer for a line (or numpy arrays of them), from its file's index and its offset (files of
+    up to 4 TB)."""
+    return file_index * (1 << 42) + offset
+
+
+def line_keys(identities: pa.Table) -> np.ndarray:
+    """:func:`line_key` of each line of ``identities``."""
+    return line_key(_column(identities, "file"), _column(identities, "offset"))
+
+
+def offsets_by_file(lines: pa.Table, file_count: int) -> list[np.ndarray]:
+    """The offsets of ``lines`` (in archive order), one array per file."""
+    files, offsets = _column(lines, "file"), _column(lines, "offset")
+    bounds = np.searchsorted(files, np.arange(file_count + 1))
+    return [offsets[start:end] for start, end in zip(bounds[:-1], bounds[1:])]
 
 
 class UnusableLine(ValueError):
@@ -95,16 +105,12 @@ def _crawl_versions(lines: pa.Array) -> pa.Array:
     return pc.struct_field(pc.extract_regex(lines, _VERSION_SUFFIX), "version").cast(pa.int64())
 
 
-def _block_identities(block: BlockRange, among: _Among) -> tuple[BlockRange, int, pa.Table, list[Note]]:
-    """The block, its line count, ``(id, version, file, offset)`` of each of its usable lines that are
-    ``among`` those chosen from, and what is wrong with the others."""
-    table, count, notes = _all_block_identities(block, warn_partial=among.ids is None)
-    if among.ids is not None:
-        keep = pc.is_in(table["id"], value_set=among.ids)
-        failed = among.failed[block.file_index]
-        if len(failed):
-            keep = pc.and_(keep, pa.array(~np.isin(_column(table, "offset"), failed)))
-        table = table.filter(keep)
+def _block_identities(block: BlockRange, ids: pa.Array | None) -> tuple[BlockRange, int, pa.Table, list[Note]]:
+    """The block, its line count, ``(id, version, file, offset)`` of each of its usable lines (of the
+    articles ``ids`` only, when given), and what is wrong with the others."""
+    table, count, notes = _all_block_identities(block, warn_partial=ids is None)
+    if ids is not None:
+        table = table.filter(pc.is_in(table["id"], value_set=ids))
     return block, count, table, notes
 
 
@@ -163,10 +169,7 @@ class _BestLines:
         return best
 
     def offsets(self, file_count: int) -> list[np.ndarray]:
-        best = self._cut()  # in archive order: by file, then offset
-        files, offsets = _column(best, "file"), _column(best, "offset")
-        bounds = np.searchsorted(files, np.arange(file_count + 1))
-        return [offsets[start:end] for start, end in zip(bounds[:-1], bounds[1:])]
+        return offsets_by_file(self._cut(), file_count)  # in archive order: by file, then offset
 
 
 def _best_of(identities: pa.Table) -> pa.Table:

@@ -739,6 +739,27 @@ def test_an_article_whose_latest_line_cannot_be_read_is_exported_at_its_newest_l
     assert "exported 1 article(s) at an earlier line" in caplog.text
 
 
+@pytest.mark.parametrize("bad_versions", [1, 7])
+def test_an_article_with_many_unreadable_versions_costs_one_more_pass_not_one_per_version(tmp_path, lines,
+                                                                                          monkeypatch, bad_versions):
+    records = [dict(lines[number % len(lines)], id=f"{number:020x}", version=1, previous_sha1="") for number in range(50)]
+    edited = [dict(records[0], version=version, body=f"version {version}") for version in range(2, bad_versions + 2)]
+    encoded = [encode_line(record) for record in records + edited]
+    for number in range(len(records), len(encoded)):  # every edit of the first article is unreadable
+        encoded[number] = encoded[number].replace(b'"http_status":200', b'"http_status":200.0')
+    articles = tmp_path / "archive" / "articles"
+    articles.mkdir(parents=True)
+    (articles / "rusislam-1.jsonl").write_bytes(b"".join(encoded))
+    blocks = len(list(block_ranges(article_files(tmp_path / "archive"), 4096)))
+    reads = []
+    read_lines = identities.read_lines
+    monkeypatch.setattr(identities, "read_lines", lambda *args, **options: reads.append(1) or read_lines(*args, **options))
+    table = pa.concat_tables(export_tables(article_files(tmp_path / "archive"), block_bytes=4096))
+    assert sorted(table["id"].to_pylist()) == [record["id"] for record in records]
+    assert table.filter(pc.equal(table["id"], records[0]["id"]))["version"].to_pylist() == [1]
+    assert len(reads) == 2 * blocks  # the choice, and one look for the article's other lines
+
+
 @pytest.mark.parametrize("block_bytes", [1, 5, 100, 1 << 20])
 def test_a_byte_order_mark_and_a_last_line_without_its_newline_lose_no_article(tmp_path, lines, caplog, block_bytes):
     """Files written by other tools (an editor's UTF-8 BOM, no newline after the last line) are read whole;
