@@ -157,7 +157,7 @@ def _remove_stale_split_files(directory: Path, output_format: str, kept: list[st
     if listed and not kept:  # nothing exported: no card listing the old files
         (directory / CARD_NAME).unlink(missing_ok=True)
     for path in sorted(directory.glob(f"*.{output_format}")):
-        if path.name in kept or not re.match(LANGUAGE_CODE, path.name[:-len(output_format) - 1]):
+        if path.name in kept or not re.match(LANGUAGE_CODE, path.stem):
             continue
         if path.name in listed and path.is_file():
             path.unlink()
